@@ -1,0 +1,107 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.Model):
+    class Kind(models.TextChoices):
+        SMS = "sms", _("SMS")
+        WECHAT_TEMPLATE = "wechat_template", _("WeChat template message")
+        MINIPROGRAM = "miniprogram", _("Mini-program subscription message")
+        WECOM = "wecom", _("WeCom")
+        EMAIL = "email", _("E-mail")
+        PUSH = "push", _("App push")
+        WEBHOOK = "webhook", _("Webhook")
+
+    key = models.SlugField(_("key"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    backend = models.CharField(_("backend"), max_length=32, default="console")
+    config = models.JSONField(_("configuration"), default=dict, blank=True)
+    secret = models.CharField(_("signing secret"), max_length=128, blank=True)
+    cost_per_message = models.DecimalField(_("cost per message"), max_digits=8, decimal_places=4, default=0)
+    rate_per_minute = models.PositiveIntegerField(_("send rate per minute"), null=True, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("channel")
+
+    def __str__(self):
+        return self.name or self.key
+
+
+class Template(models.Model):
+    slug = models.SlugField(_("slug"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=128, blank=True)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="templates")
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"))
+    fields = models.JSONField(_("fields"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["slug"]
+        verbose_name = _("template")
+
+    def __str__(self):
+        return self.slug
+
+
+class Delivery(models.Model):
+    """The outbox. The engine writes a row per send/webhook visit; the sender alone moves it on."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        FAILED = "failed", _("Failed")
+        CAPPED = "capped", _("Capped")
+        DEFERRED = "deferred", _("Deferred")
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", _("Message")
+        WEBHOOK = "webhook", _("Webhook action")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.MESSAGE)
+    enrollment = models.ForeignKey("journeys.Enrollment", on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="deliveries")
+    journey = models.ForeignKey("journeys.Journey", on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries")
+    version = models.ForeignKey("journeys.JourneyVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    node_key = models.CharField(max_length=64, blank=True)
+    visit = models.PositiveIntegerField(default=0)
+    variant = models.CharField(max_length=64, blank=True)
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries")
+    template = models.ForeignKey(Template, on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries")
+    payload = models.JSONField(default=dict, blank=True)
+    priority = models.IntegerField(default=0)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    scheduled_at = models.DateTimeField(_("send at"))
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=128, blank=True)
+    cost = models.DecimalField(max_digits=8, decimal_places=4, default=0)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        indexes = [
+            models.Index(fields=["scheduled_at"], name="delivery_pending", condition=models.Q(status__in=["queued", "deferred"])),
+            models.Index(fields=["member", "status", "sent_at"]),
+            models.Index(fields=["journey", "node_key", "status"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["enrollment", "node_key", "visit"], name="delivery_once_per_visit")
+        ]
+
+    @property
+    def idempotency_key(self):
+        """Stable for the visit that wrote the row; the sender hands it to the provider."""
+        return f"jc-{self.enrollment_id or 'x'}-{self.node_key or 'adhoc'}-{self.visit}-{self.pk}"
