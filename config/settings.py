@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "members",
     "journeys",
     "touchpoints",
+    "reports",
     "demo",
 ]
 

@@ -8,7 +8,7 @@ from accounts import views as account_views
 from . import views
 
 # Each app exposes `urlpatterns` (pages) and `api_urlpatterns` (under /api/v1/).
-API_APPS = ["accounts", "members", "journeys", "touchpoints"]
+API_APPS = ["accounts", "members", "journeys", "touchpoints", "reports"]
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,6 +23,7 @@ urlpatterns = [
     path("journeys/", include("journeys.urls")),
     path("members/", include("members.urls")),
     path("touchpoints/", include("touchpoints.urls")),
+    path("reports/", include("reports.urls")),
     path("api/v1/", include([p for app in API_APPS for p in __import__(f"{app}.urls", fromlist=["x"]).api_urlpatterns])),
 ]
 

@@ -7,7 +7,7 @@ from accounts.roles import role_of
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
-PAGES = ["/", "/journeys/", "/members/", "/touchpoints/", "/journeys/reports/", "/preferences/"]
+PAGES = ["/", "/journeys/", "/members/", "/touchpoints/", "/reports/", "/preferences/"]
 
 
 def test_the_three_roles_exist_as_groups_after_migrating():
