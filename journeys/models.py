@@ -15,6 +15,10 @@ class Journey(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True)
     draft = models.JSONField(_("draft document"), default=dict)
     draft_revision = models.PositiveIntegerField(_("draft revision"), default=1, help_text=_("Bumped on every save; a stale editor is refused."))
+    split_overrides = models.JSONField(
+        _("promoted split variants"), default=dict, blank=True,
+        help_text=_('{node_key: {"variant": K, "keep_control": bool}}: new arrivals at the split take K.'),
+    )
     current_version = models.ForeignKey("JourneyVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
