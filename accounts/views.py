@@ -1,11 +1,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from .forms import PreferencesForm
-from .models import OperatorProfile
+from .models import AuditEntry, OperatorProfile
+from .permissions import role_required
+from .roles import EDITOR
 
 
 @login_required
@@ -20,3 +24,17 @@ def preferences(request):
             target = "preferences"
         return redirect(target)
     return render(request, "accounts/preferences.html", {"form": form})
+
+
+@role_required(read=EDITOR)
+def audit_log(request):
+    entries = AuditEntry.objects.select_related("user")
+    action = request.GET.get("action", "")
+    if action:
+        entries = entries.filter(action=action)
+    query = request.GET.get("q", "").strip()
+    if query:
+        entries = entries.filter(Q(object_repr__icontains=query) | Q(user__username__icontains=query))
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
+    return render(request, "accounts/audit.html", {"page": page, "actions": actions, "action": action, "q": query})
