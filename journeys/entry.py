@@ -1,0 +1,202 @@
+"""Enrolment and event effects: which members enter, wake, convert or exit — decided set-based.
+
+`handle_events(events)` is called by members.services.ingest_events inside the ingestion
+transaction with the newly stored Event rows. `enroll_scheduled(now)` runs on every tick for
+segment and inactivity entries. The writes themselves are journeys/engine.py's.
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.db.models import Max
+
+from . import engine
+from .models import Enrollment, GoalConversion, Journey
+
+
+def _live_versions():
+    """(journey id, version id, graph) of every live journey."""
+    rows = Journey.objects.filter(status=Journey.Status.LIVE, current_version__isnull=False).values_list("id", "current_version_id")
+    return [(journey_id, version_id, engine.version_graph(version_id)[0]) for journey_id, version_id in rows]
+
+
+def handle_events(events):
+    """Apply a batch of stored events: enrol, wake waiting members, record goals, apply exit_on.
+
+    Every effect happens at the event's occurred_at.
+    """
+    events = [e for e in events if e is not None]
+    if not events:
+        return
+    live = _live_versions()
+    _enroll_from_events(events, live)
+    _wake_waiting(events)
+    _goals_and_exits(events)
+
+
+def _matching_events(events, where):
+    """The subset of `events` whose properties/value satisfy an event `where` RULE (one query)."""
+    if not where:
+        return events
+    from members.models import Event
+    from members.rules import compile_event_where
+
+    ids = set(Event.objects.filter(id__in=[e.id for e in events]).filter(compile_event_where(where)).values_list("id", flat=True))
+    return [e for e in events if e.id in ids]
+
+
+def _enroll_from_events(events, live):
+    by_name = defaultdict(list)
+    for event in events:
+        by_name[event.name].append(event)
+    for _journey_id, version_id, graph in live:
+        config = graph.config(graph.entry) if graph.entry else {}
+        trigger = config.get("event")
+        if not trigger or trigger not in by_name:
+            continue
+        firsts = {}
+        for event in sorted(_matching_events(by_name[trigger], config.get("where")), key=lambda e: e.occurred_at):
+            firsts.setdefault(event.member_id, event.occurred_at)
+        version = _version(version_id)
+        engine.enroll(version, reentry_allowed(version, firsts))
+
+
+def _version(version_id):
+    from .models import JourneyVersion
+
+    return JourneyVersion.objects.only("id", "journey_id", "number").get(pk=version_id)
+
+
+def reentry_allowed(version, member_times):
+    """The subset of {member_id: at} that the journey's re-entry setting lets in at that moment."""
+    if not member_times:
+        return {}
+    mode = engine.version_graph(version.pk)[0].settings.get("reentry") or {"mode": "never"}
+    previous = defaultdict(list)
+    for member_id, status, finished_at in (Enrollment.objects.filter(journey_id=version.journey_id, member_id__in=list(member_times))
+                                           .values_list("member_id", "status", "finished_at")):
+        previous[member_id].append((status, finished_at))
+    allowed = {}
+    for member_id, at in member_times.items():
+        history = previous.get(member_id, [])
+        if any(status in Enrollment.OPEN for status, _ in history):
+            continue
+        if history and mode.get("mode") == "never":
+            continue
+        if history and mode.get("mode") == "after":
+            last = max(finished for _, finished in history if finished is not None)
+            if at < last + timedelta(days=mode["days"]):
+                continue
+        allowed[member_id] = at
+    return allowed
+
+
+def _wake_waiting(events):
+    names = {e.name for e in events}
+    waiting = list(Enrollment.objects.filter(status=Enrollment.Status.WAITING, waiting_for__in=names,
+                                             member_id__in={e.member_id for e in events})
+                   .values_list("id", "member_id", "version_id", "node_key", "node_entered_at", "due_at"))
+    by_node = defaultdict(list)
+    for row in waiting:
+        by_node[(row[2], row[3])].append(row)
+    wakes = {}
+    for (version_id, node_key), rows in by_node.items():
+        node = engine.version_graph(version_id)[0].nodes.get(node_key) or {}
+        config = node.get("config") or {}
+        times = defaultdict(list)
+        for event in _matching_events([e for e in events if e.name == config.get("event")], config.get("where")):
+            times[event.member_id].append(event.occurred_at)
+        for enrollment_id, member_id, _v, _k, arrived_at, due_at in rows:
+            candidates = [t for t in times.get(member_id, ()) if t > arrived_at and (due_at is None or t < due_at)]
+            if candidates:
+                wakes[enrollment_id] = min(candidates)
+    engine.wake(wakes)
+
+
+def _goals_and_exits(events):
+    """Goal conversions (nth matching event since enrolment, within the window) and exit_on, for every
+    enrolment of the batch's members that these events can affect."""
+    from members.models import Event
+
+    members = {e.member_id for e in events}
+    names = {e.name for e in events}
+    latest = max(e.occurred_at for e in events)
+    enrollments = list(Enrollment.objects.filter(member_id__in=members, enrolled_at__lte=latest)
+                       .values_list("id", "member_id", "version_id", "status", "enrolled_at"))
+    wanted, exits = [], {}
+    event_times = defaultdict(list)
+    for event in events:
+        event_times[(event.member_id, event.name)].append(event.occurred_at)
+    for enrollment_id, member_id, version_id, status, enrolled_at in enrollments:
+        settings = engine.version_graph(version_id)[0].settings
+        if status in Enrollment.OPEN:
+            hits = sorted((t, name) for name in settings.get("exit_on") or () if name in names
+                          for t in event_times.get((member_id, name), ()) if t >= enrolled_at)
+            if hits:
+                exits[enrollment_id] = (hits[0][0], f"exit_on: {hits[0][1]}")
+        for goal in settings.get("goals") or ():
+            end = enrolled_at + timedelta(days=goal["window_days"])
+            if any(enrolled_at <= t <= end for t in event_times.get((member_id, goal["event"]), ())):
+                wanted.append((enrollment_id, member_id, enrolled_at, end, goal))
+    if wanted:
+        done = set(GoalConversion.objects.filter(enrollment_id__in={w[0] for w in wanted}).values_list("enrollment_id", "goal_key"))
+        wanted = [w for w in wanted if (w[0], w[4]["key"]) not in done]
+    conversions = []
+    by_where = defaultdict(list)
+    for item in wanted:
+        by_where[repr(item[4].get("where"))].append(item)
+    for group in by_where.values():
+        where = group[0][4].get("where")
+        history = Event.objects.filter(member_id__in={w[1] for w in group}, name__in={w[4]["event"] for w in group},
+                                       occurred_at__gte=min(w[2] for w in group), occurred_at__lte=max(w[3] for w in group))
+        if where:
+            from members.rules import compile_event_where
+
+            history = history.filter(compile_event_where(where))
+        series = defaultdict(list)
+        for member_id, name, occurred_at, value in history.order_by("occurred_at", "id").values_list("member_id", "name", "occurred_at", "value"):
+            series[(member_id, name)].append((occurred_at, value))
+        for enrollment_id, member_id, enrolled_at, end, goal in group:
+            inside = [(t, v) for t, v in series.get((member_id, goal["event"]), ()) if enrolled_at <= t <= end]
+            nth = goal.get("nth", 1)
+            if len(inside) >= nth:
+                converted_at, value = inside[nth - 1]
+                conversions.append((enrollment_id, goal["key"], converted_at, value))
+    engine.record_conversions(conversions)
+    engine.end_enrollments(exits)
+
+
+def enroll_scheduled(now):
+    """Tick-time entries: members who entered a segment since the last refresh, and members gone inactive."""
+    from members.models import Event, Member, Segment
+
+    total = 0
+    for journey_id, version_id, graph in _live_versions():
+        config = graph.config(graph.entry) if graph.entry else {}
+        version = None
+        if "segment" in config:
+            from members.segments import refresh
+
+            segment = Segment.objects.filter(slug=config["segment"]).first()
+            if segment is None:
+                continue
+            version = _version(version_id)
+            total += engine.enroll(version, reentry_allowed(version, {m: now for m in refresh(segment, now=now)}))
+        elif "inactive" in config:
+            spec = config["inactive"]
+            cutoff = now - timedelta(days=spec["days"])
+            lapsed = dict(Event.objects.filter(name=spec["event"]).values("member_id").annotate(last=Max("occurred_at"))
+                          .filter(last__lte=cutoff).values_list("member_id", "last"))
+            if config.get("where") and lapsed:
+                from members.rules import compile_rule
+
+                lapsed = {m: lapsed[m] for m in Member.objects.filter(id__in=list(lapsed))
+                          .filter(compile_rule(config["where"], now=now)).values_list("id", flat=True)}
+            # One enrolment per lapse: not for members enrolled since their last such event.
+            recent = {m for m, enrolled in Enrollment.objects.filter(journey_id=journey_id, member_id__in=list(lapsed))
+                      .values_list("member_id", "enrolled_at") if enrolled >= lapsed[m]}
+            candidates = {m: now for m in lapsed if m not in recent}
+            if candidates:
+                version = _version(version_id)
+                total += engine.enroll(version, reentry_allowed(version, candidates))
+    return total
