@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -99,6 +100,8 @@ class Segment(models.Model):
     name = models.CharField(_("name"), max_length=128)
     description = models.TextField(_("description"), blank=True)
     rule = models.JSONField(_("rule"), default=dict)
+    member_count = models.PositiveIntegerField(_("members at last refresh"), null=True, blank=True)
+    refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -108,3 +111,68 @@ class Segment(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SegmentMembership(models.Model):
+    """Who was in a segment and when: `refresh` opens a row when a member enters and closes it when they leave.
+
+    Entry detection (`entry: {"segment": …}` journeys) reads the rows opened by one refresh.
+    """
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="memberships")
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="segment_memberships")
+    entered_at = models.DateTimeField(_("entered at"))
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("segment membership")
+        constraints = [
+            models.UniqueConstraint(fields=["segment", "member"], condition=models.Q(left_at__isnull=True), name="one_open_segment_membership")
+        ]
+        indexes = [models.Index(fields=["member"], name="segment_membership_member", condition=models.Q(left_at__isnull=True))]
+
+
+class ImportJob(models.Model):
+    """A CSV upload of members or events, processed in chunks by a Celery task."""
+
+    class Kind(models.TextChoices):
+        MEMBERS = "members", _("Members")
+        EVENTS = "events", _("Events")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("processed rows"), default=0)
+    imported_rows = models.PositiveIntegerField(_("imported rows"), default=0)
+    rejected_rows = models.PositiveIntegerField(_("rejected rows"), default=0)
+    duplicate_rows = models.PositiveIntegerField(_("duplicate rows"), default=0)
+    rejections = models.JSONField(_("rejected rows"), default=list, blank=True, help_text=_("[{row, message}], the first 1,000."))
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.original_name}"
+
+    @property
+    def percent(self):
+        if self.status == self.Status.DONE:
+            return 100
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+
+    @property
+    def finished(self):
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -1,0 +1,119 @@
+"""Segments: saved rules, their live counts, and stored membership for entry detection.
+
+`refresh(segment, now=…)` keeps `SegmentMembership` in step with the rule: members who no
+longer match get `left_at`, members who newly match get an open row, and the ids of those new
+rows are returned so `entry: {"segment": …}` journeys can enrol exactly the members who entered.
+Both steps are single set-based statements, whatever the population.
+"""
+
+import re
+
+from django.db import connection, transaction
+
+from .models import Member, Segment, SegmentMembership
+from .rules import RuleError, compile_rule, validate_rule
+
+SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]{1,64}$")
+# /api/v1/segments/preview is an action, so no segment may take its name.
+RESERVED_SLUGS = {"preview", "new"}
+SAMPLE_SIZE = 10
+
+
+class SegmentInvalid(ValueError):
+    """Field errors of a segment save: {field: message}."""
+
+    def __init__(self, errors):
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+
+
+def matching_members(rule, *, now):
+    return Member.objects.filter(compile_rule(rule, now=now))
+
+
+def preview(rule, *, now, sample=SAMPLE_SIZE):
+    """(count, [external_id…]) of the members a rule selects now; RuleError if it is invalid."""
+    members = matching_members(rule, now=now).order_by()
+    return members.count(), list(members.order_by("-pk").values_list("external_id", flat=True)[:sample])
+
+
+def live_count(segment, *, now):
+    return matching_members(segment.rule, now=now).order_by().count()
+
+
+def save_segment(*, slug, name, rule, description="", segment=None):
+    """Create (segment=None) or update a segment. Raises SegmentInvalid with a message per field."""
+    errors = {}
+    slug = (slug or "").strip() if segment is None else segment.slug
+    if segment is None:
+        if not SLUG_RE.match(slug):
+            errors["slug"] = "Use 1–64 letters, digits, hyphens or underscores."
+        elif slug in RESERVED_SLUGS:
+            errors["slug"] = f"{slug!r} is reserved; choose another slug."
+        elif Segment.objects.filter(slug=slug).exists():
+            errors["slug"] = f"A segment with the slug {slug!r} already exists."
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = "A segment needs a name."
+    elif len(name) > 128:
+        errors["name"] = "At most 128 characters."
+    try:
+        validate_rule(rule)
+    except RuleError as exc:
+        errors["rule"] = str(exc)
+    if errors:
+        raise SegmentInvalid(errors)
+    if segment is None:
+        return Segment.objects.create(slug=slug, name=name, rule=rule, description=description or "")
+    segment.name, segment.rule, segment.description = name, rule, description or ""
+    segment.save(update_fields=["name", "rule", "description", "updated_at"])
+    return segment
+
+
+def refresh(segment, *, now):
+    """Bring the stored membership up to date with the rule at `now`; return ids of members who entered."""
+    rule_q = compile_rule(segment.rule, now=now)
+    with transaction.atomic():
+        # Serialise refreshes of one segment (the engine's tick and the nightly run may overlap).
+        Segment.objects.select_for_update().filter(pk=segment.pk).values_list("pk", flat=True).first()
+        open_rows = SegmentMembership.objects.filter(segment=segment, left_at__isnull=True)
+        open_rows.exclude(member_id__in=Member.objects.filter(rule_q).values("pk")).update(left_at=now)
+        entering = (
+            Member.objects.filter(rule_q).exclude(pk__in=open_rows.values("member_id")).order_by().values_list("pk", flat=True)
+        )
+        if connection.vendor == "postgresql":
+            select_sql, params = entering.query.sql_with_params()
+            table = SegmentMembership._meta.db_table
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} (segment_id, member_id, entered_at) SELECT %s, entering.id, %s "
+                    f"FROM ({select_sql}) AS entering(id) ON CONFLICT DO NOTHING RETURNING member_id",
+                    [segment.pk, now, *params],
+                )
+                entered = [row[0] for row in cursor.fetchall()]
+        else:
+            entered = list(entering)
+            SegmentMembership.objects.bulk_create(
+                [SegmentMembership(segment=segment, member_id=pk, entered_at=now) for pk in entered], batch_size=2000
+            )
+        count = open_rows.count()
+        Segment.objects.filter(pk=segment.pk).update(member_count=count, refreshed_at=now)
+    segment.member_count, segment.refreshed_at = count, now
+    return entered
+
+
+def refresh_all(*, now):
+    """Refresh every segment whose rule is valid; returns {slug: entered count}."""
+    entered = {}
+    for segment in Segment.objects.all():
+        try:
+            entered[segment.slug] = len(refresh(segment, now=now))
+        except RuleError:
+            # A rule saved before a vocabulary change no longer compiles: leave its membership as it was.
+            continue
+    return entered
+
+
+def member_segments(member):
+    """The segments a member currently belongs to (as of each segment's last refresh)."""
+    return Segment.objects.filter(memberships__member=member, memberships__left_at__isnull=True).order_by("name")
