@@ -1,0 +1,255 @@
+"""Message templates rendered in a Jinja2 sandbox, and the per-channel checks.
+
+The context is plain data only (dicts, lists, strings, numbers) built here from the member, the
+journey and the delivery: no model object ever reaches a template. On top of Jinja's sandbox,
+attribute access is refused altogether (dict keys are still reachable as `member.name`), there
+are no globals (no `range`, `dict`, `lipsum`…), no imports/includes/macros, no `*`/`**`
+operators (the cheap way to build a gigabyte string), and the output is capped.
+"""
+
+from dataclasses import dataclass, field
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import LoopContext
+from jinja2.sandbox import SandboxedEnvironment
+
+MAX_OUTPUT = 20_000
+FORBIDDEN_NODES = {
+    nodes.Extends: "extends", nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "import",
+    nodes.Macro: "macro", nodes.CallBlock: "call", nodes.Scope: "scope",
+}
+
+
+class TemplateError(ValueError):
+    """A template that cannot be rendered; the message says why in operator terms."""
+
+
+LOOP_ATTRIBUTES = {"index", "index0", "revindex", "revindex0", "first", "last", "length", "previtem", "nextitem"}
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class _Sandbox(SandboxedEnvironment):
+    intercepted_binops = frozenset({"*", "**", "%"})
+
+    def is_safe_attribute(self, obj, attr, value):
+        # Only the for-loop helper's counters; dict keys are reached through item access.
+        return isinstance(obj, LoopContext) and attr in LOOP_ATTRIBUTES
+
+    def is_safe_callable(self, obj):
+        return False
+
+    def call_binop(self, context, operator, left, right):
+        # Numbers only: "x" * 10**9 and printf-style "%" formatting are how sandboxes get abused.
+        if operator in ("*", "%") and _is_number(left) and _is_number(right):
+            return left * right if operator == "*" else left % right
+        raise SecurityError(f"the operator {operator!r} is not allowed here")
+
+
+def _environment():
+    env = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    env.globals.clear()
+    return env
+
+
+ENV = _environment()
+
+
+def _check_source(source, where):
+    try:
+        tree = ENV.parse(source)
+    except TemplateSyntaxError as exc:
+        raise TemplateError(f"{where}: syntax error on line {exc.lineno}: {exc.message}") from None
+    for node_type, label in FORBIDDEN_NODES.items():
+        if tree.find(node_type) is not None:
+            raise TemplateError(f"{where}: '{{% {label} %}}' is not allowed in message templates")
+    # `self` is Jinja's handle on the template object itself; messages have no use for it.
+    if any(name.name == "self" for name in tree.find_all(nodes.Name)):
+        raise TemplateError(f"{where}: 'self' is not available in message templates")
+
+
+def validate_source(source, where="body"):
+    """Raises TemplateError unless `source` parses and uses only allowed constructs."""
+    _check_source(source or "", where)
+
+
+def render_string(source, context, where="body"):
+    _check_source(source or "", where)
+    try:
+        output = ENV.from_string(source or "").render(context)
+    except SecurityError as exc:
+        raise TemplateError(f"{where}: not allowed: {exc}") from None
+    except UndefinedError as exc:
+        raise TemplateError(f"{where}: {exc.message}") from None
+    except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
+        raise TemplateError(f"{where}: {exc}") from None
+    if len(output) > MAX_OUTPUT:
+        raise TemplateError(f"{where}: the rendered text is longer than {MAX_OUTPUT} characters")
+    return output
+
+
+def _render_fields(value, context, path):
+    if isinstance(value, str):
+        return render_string(value, context, where=path)
+    if isinstance(value, dict):
+        return {k: _render_fields(v, context, f"{path}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render_fields(v, context, f"{path}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+# --- context ----------------------------------------------------------------------------------
+
+def member_context(member, tags=()):
+    return {
+        "external_id": member.external_id,
+        "name": member.name or "",
+        "phone": member.phone,
+        "email": member.email,
+        "points": member.points,
+        "attributes": dict(member.attributes or {}),
+        "tags": sorted(tags),
+        "rfm_group": member.rfm_group,
+        "lifecycle_stage": member.lifecycle_stage,
+    }
+
+
+def build_context(member, *, tags=(), journey=None, node_key="", variant="", coupon_code=""):
+    """The whole personalisation context. `journey` is a dict (id, name) or None."""
+    member_dict = member_context(member, tags)
+    return {
+        "member": member_dict,
+        "coupon_code": coupon_code or str(member_dict["attributes"].get("coupon_code", "")),
+        "journey": {"id": (journey or {}).get("id"), "name": (journey or {}).get("name", ""), "node": node_key},
+        "variant": variant,
+    }
+
+
+@dataclass
+class Rendered:
+    subject: str
+    body: str
+    fields: dict
+
+    def as_json(self):
+        return {"subject": self.subject, "body": self.body, "fields": self.fields}
+
+
+def render_template(template, context):
+    """Renders a Template row's subject, body and fields; raises TemplateError."""
+    return Rendered(
+        subject=render_string(template.subject, context, "subject"),
+        body=render_string(template.body, context, "body"),
+        fields=_render_fields(template.fields or {}, context, "fields"),
+    )
+
+
+# --- per-channel checks -----------------------------------------------------------------------
+
+@dataclass
+class CheckReport:
+    errors: dict = field(default_factory=dict)  # field name → [messages]
+    notes: dict = field(default_factory=dict)   # field name → [informational messages]
+
+    def error(self, name, message):
+        self.errors.setdefault(name, []).append(message)
+
+    def note(self, name, message):
+        self.notes.setdefault(name, []).append(message)
+
+    @property
+    def ok(self):
+        return not self.errors
+
+
+def sms_segments(text):
+    """GSM-7 text: 160 characters in one SMS, 153 per part; anything else (Chinese): 70 and 67."""
+    single, part = (160, 153) if all(ord(c) < 128 for c in text) else (70, 67)
+    if len(text) <= single:
+        return 1
+    return -(-len(text) // part)
+
+
+WECHAT_VALUE_LIMITS = {"thing": 20, "name": 10, "phrase": 5, "character_string": 32, "number": 32, "amount": 32}
+
+
+def check_structure(channel, subject, body, fields):
+    """Checks that need no member: required parts per channel kind."""
+    report = CheckReport()
+    for name, source in (("subject", subject), ("body", body)):
+        try:
+            validate_source(source, name)
+        except TemplateError as exc:
+            report.error(name, str(exc))
+    if not isinstance(fields, dict):
+        report.error("fields", "fields must be a JSON object")
+        return report
+    _check_field_sources(fields, "fields", report)
+    kind = channel.kind
+    if kind == "email" and not (subject or "").strip():
+        report.error("subject", "an e-mail needs a subject")
+    if kind == "push" and not (subject or "").strip():
+        report.error("subject", "a push notification needs a title (the subject)")
+    if kind in ("wechat_template", "miniprogram"):
+        if not str(fields.get("template_id", "")).strip():
+            report.error("fields", "fields.template_id is required: the template id registered with WeChat")
+        data = fields.get("data")
+        if not isinstance(data, dict) or not data:
+            report.error("fields", 'fields.data must map WeChat field keys to text, e.g. {"thing1": "{{ member.name }}"}')
+        elif any(not isinstance(v, str) for v in data.values()):
+            report.error("fields", "every value in fields.data must be text")
+    if kind == "sms" and not (body or "").strip():
+        report.error("body", "an SMS needs a text")
+    return report
+
+
+def _check_field_sources(value, path, report):
+    if isinstance(value, str):
+        try:
+            validate_source(value, path)
+        except TemplateError as exc:
+            report.error("fields", str(exc))
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_field_sources(v, f"{path}.{k}", report)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_field_sources(v, f"{path}[{i}]", report)
+
+
+def check_rendered(channel, rendered, report=None):
+    """Length and field checks on a rendered message for the channel's kind and config."""
+    report = report or CheckReport()
+    config = channel.config or {}
+    kind = channel.kind
+    if kind == "sms":
+        text = f"{config.get('signature', '')}{rendered.body}"
+        segments = sms_segments(text)
+        try:
+            max_segments = int(config.get("max_segments", 3))
+        except (TypeError, ValueError):
+            max_segments = 3
+        report.note("body", f"{len(text)} characters including the signature, {segments} SMS segment(s)")
+        if segments > max_segments:
+            report.error("body", f"{len(text)} characters including the signature is {segments} SMS segments; the channel allows {max_segments}")
+    elif kind in ("wechat_template", "miniprogram"):
+        for key, value in (rendered.fields.get("data") or {}).items():
+            prefix = key.rstrip("0123456789")
+            limit = WECHAT_VALUE_LIMITS.get(prefix) if kind == "miniprogram" else 200
+            if limit and len(str(value)) > limit:
+                report.error("fields", f"fields.data.{key} is {len(str(value))} characters; WeChat allows {limit}")
+    elif kind == "push":
+        if len(rendered.subject) > 50:
+            report.error("subject", f"the push title is {len(rendered.subject)} characters; keep it to 50")
+        if len(rendered.body) > 200:
+            report.error("body", f"the push text is {len(rendered.body)} characters; keep it to 200")
+    elif kind == "wecom":
+        if len(rendered.body.encode()) > 2048:
+            report.error("body", "a WeCom text message may be at most 2048 bytes")
+    elif kind == "email":
+        if "\n" in rendered.subject or "\r" in rendered.subject:
+            report.error("subject", "the subject must be one line")
+    return report
