@@ -1,3 +1,6 @@
+import datetime
+
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +23,10 @@ class Channel(models.Model):
     secret = models.CharField(_("signing secret"), max_length=128, blank=True)
     cost_per_message = models.DecimalField(_("cost per message"), max_digits=8, decimal_places=4, default=0)
     rate_per_minute = models.PositiveIntegerField(_("send rate per minute"), null=True, blank=True)
+    max_attempts = models.PositiveSmallIntegerField(
+        _("attempts before giving up"), default=5, validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_("Transient provider errors are retried with growing pauses up to this many attempts."),
+    )
     enabled = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -86,6 +93,11 @@ class Delivery(models.Model):
     clicked_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=128, blank=True)
     cost = models.DecimalField(max_digits=8, decimal_places=4, default=0)
+    rendered = models.JSONField(_("rendered message"), default=dict, blank=True)
+    # The send lease: set in the claim transaction before the provider is called, cleared when
+    # the outcome is recorded. A row with a live lease is never picked up by another sender.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -105,3 +117,27 @@ class Delivery(models.Model):
     def idempotency_key(self):
         """Stable for the visit that wrote the row; the sender hands it to the provider."""
         return f"jc-{self.enrollment_id or 'x'}-{self.node_key or 'adhoc'}-{self.visit}-{self.pk}"
+
+
+class QuietPeriod(models.Model):
+    """A statutory holiday or do-not-disturb period: messages due in it wait until it is over.
+
+    Dates are calendar days in the member's time zone (else the journey's); sending resumes on
+    the day after `end_date` at `resume_at` local time.
+    """
+
+    name = models.CharField(_("name"), max_length=128)
+    start_date = models.DateField(_("first day"))
+    end_date = models.DateField(_("last day"))
+    resume_at = models.TimeField(_("resume sending at"), default=datetime.time(9, 0))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["start_date"]
+        verbose_name = _("holiday / do-not-disturb period")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(end_date__gte=models.F("start_date")), name="quietperiod_dates_ordered")
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.start_date}–{self.end_date})"
