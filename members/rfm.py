@@ -54,8 +54,9 @@ def order_event():
 
 
 def _score(column):
-    return f"CASE WHEN CAST(5 * PERCENT_RANK() OVER (ORDER BY {column}) AS INTEGER) >= 4 THEN 5 " \
-           f"ELSE 1 + CAST(5 * PERCENT_RANK() OVER (ORDER BY {column}) AS INTEGER) END"
+    """Quintile 1–5 from a percent rank (explicit bounds: CAST would round on PostgreSQL, truncate on SQLite)."""
+    return f"CASE WHEN {column} < 0.2 THEN 1 WHEN {column} < 0.4 THEN 2 WHEN {column} < 0.6 THEN 3 " \
+           f"WHEN {column} < 0.8 THEN 4 ELSE 5 END"
 
 
 GROUP_CASE = """CASE
@@ -76,8 +77,11 @@ def recompute_rfm(*, now):
         WITH agg AS (
             SELECT member_id, MAX(occurred_at) AS last_at, COUNT(*) AS orders, COALESCE(SUM(value), 0) AS amount
             FROM {event} WHERE name = %s AND occurred_at <= %s GROUP BY member_id),
+        ranks AS (
+            SELECT member_id, PERCENT_RANK() OVER (ORDER BY last_at) AS pr_r, PERCENT_RANK() OVER (ORDER BY orders) AS pr_f,
+                   PERCENT_RANK() OVER (ORDER BY amount) AS pr_m FROM agg),
         scores AS (
-            SELECT member_id, {_score('last_at')} AS r, {_score('orders')} AS f, {_score('amount')} AS m FROM agg)
+            SELECT member_id, {_score('pr_r')} AS r, {_score('pr_f')} AS f, {_score('pr_m')} AS m FROM ranks)
         SELECT member_id, CAST(r AS TEXT) || CAST(f AS TEXT) || CAST(m AS TEXT) AS rfm_scores, {GROUP_CASE} AS rfm_group
         FROM scores"""
     with transaction.atomic(), connection.cursor() as cursor:
