@@ -164,6 +164,11 @@ class Run:
                                 step.visit, variant[:64], channel_id, template_id, json.dumps(payload),
                                 int(self.settings(step).get("priority") or 0), "queued", "", self.now, 0, "", 0, self.now))
 
+    def _event(self, step, name, properties):
+        # Keyed by the visit, so a redone batch can never record the grant twice.
+        self.events.append((step.member_id, name, properties, step.time.isoformat(),
+                            f"jc-{step.id}-{step.node_key}-{step.visit}"))
+
     def queue_action(self, step, kind, value):
         if kind == "add_tag":
             self.tag_adds.append((step.member_id, value))
@@ -173,9 +178,9 @@ class Run:
             self.attributes.append((step.member_id, value))
         elif kind == "grant_points":
             self.points.append((step.member_id, value))
-            self.events.append((step, "points_granted", {"points": value}))
+            self._event(step, "points_granted", {"points": value})
         elif kind == "grant_coupon":
-            self.events.append((step, "coupon_granted", {"coupon": value}))
+            self._event(step, "coupon_granted", {"coupon": value})
         elif kind == "webhook":
             self._delivery(step, "webhook", None, None, {"url": value["url"]})
 
@@ -481,12 +486,9 @@ def _apply_member_actions(run):
     if run.events:
         from members.services import ingest_events
 
-        external = dict(Member.objects.filter(id__in={s.member_id for s, _, _ in run.events}).values_list("id", "external_id"))
-        ingest_events([
-            {"member": external[step.member_id], "name": name, "properties": properties,
-             "occurred_at": step.time.isoformat(), "id": f"jc-{step.id}-{step.node_key}-{step.visit}"}
-            for step, name, properties in run.events
-        ])
+        external = dict(Member.objects.filter(id__in={e[0] for e in run.events}).values_list("id", "external_id"))
+        ingest_events([{"member": external[member_id], "name": name, "properties": properties, "occurred_at": at, "id": key}
+                       for member_id, name, properties, at, key in run.events])
 
 
 # --- Enrolment, wake-ups, exits, conversions and migration (called by entry.py and services.py) --------
