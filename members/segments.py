@@ -9,6 +9,7 @@ Both steps are single set-based statements, whatever the population.
 import re
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from .models import Member, Segment, SegmentMembership
 from .rules import RuleError, compile_rule, validate_rule
@@ -22,8 +23,9 @@ SAMPLE_SIZE = 10
 class SegmentInvalid(ValueError):
     """Field errors of a segment save: {field: message}."""
 
-    def __init__(self, errors):
+    def __init__(self, errors, rule_path=None):
         self.errors = errors
+        self.rule_path = rule_path
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
 
 
@@ -43,26 +45,26 @@ def live_count(segment, *, now):
 
 def save_segment(*, slug, name, rule, description="", segment=None):
     """Create (segment=None) or update a segment. Raises SegmentInvalid with a message per field."""
-    errors = {}
-    slug = (slug or "").strip() if segment is None else segment.slug
+    errors, rule_path = {}, None
+    slug = (slug if isinstance(slug, str) else "").strip() if segment is None else segment.slug
     if segment is None:
         if not SLUG_RE.match(slug):
-            errors["slug"] = "Use 1–64 letters, digits, hyphens or underscores."
+            errors["slug"] = _("Use 1–64 letters, digits, hyphens or underscores.")
         elif slug in RESERVED_SLUGS:
-            errors["slug"] = f"{slug!r} is reserved; choose another slug."
+            errors["slug"] = _("“%(slug)s” is reserved; choose another slug.") % {"slug": slug}
         elif Segment.objects.filter(slug=slug).exists():
-            errors["slug"] = f"A segment with the slug {slug!r} already exists."
-    name = (name or "").strip()
+            errors["slug"] = _("A segment with the slug “%(slug)s” already exists.") % {"slug": slug}
+    name = (name or "").strip() if isinstance(name, str) else ""
     if not name:
-        errors["name"] = "A segment needs a name."
+        errors["name"] = _("A segment needs a name.")
     elif len(name) > 128:
-        errors["name"] = "At most 128 characters."
+        errors["name"] = _("At most 128 characters.")
     try:
         validate_rule(rule)
     except RuleError as exc:
-        errors["rule"] = str(exc)
+        errors["rule"], rule_path = str(exc), exc.path
     if errors:
-        raise SegmentInvalid(errors)
+        raise SegmentInvalid(errors, rule_path)
     if segment is None:
         return Segment.objects.create(slug=slug, name=name, rule=rule, description=description or "")
     segment.name, segment.rule, segment.description = name, rule, description or ""

@@ -3,7 +3,20 @@ from django.urls import path, re_path
 from . import api, views
 
 app_name = "members"
-urlpatterns = [path("", views.member_list, name="list")]
+urlpatterns = [
+    path("", views.member_list, name="list"),
+    path("recompute/", views.recompute, name="recompute"),
+    path("m/<str:external_id>/", views.member_detail, name="detail"),
+    path("m/<str:external_id>/tags/", views.member_tags, name="member-tags"),
+    path("tags/", views.tag_list, name="tags"),
+    path("tags/<int:pk>/delete/", views.tag_delete, name="tag-delete"),
+    path("segments/", views.segment_list, name="segments"),
+    path("segments/new/", views.segment_edit, name="segment-new"),
+    path("segments/preview/", views.segment_preview, name="segment-preview"),
+    path("segments/<slug:slug>/", views.segment_edit, name="segment"),
+    path("imports/", views.import_list, name="imports"),
+    path("imports/<int:pk>/", views.import_detail, name="import"),
+]
 
 # Mounted under /api/v1/ by config/urls.py; every path works with or without a trailing slash.
 api_urlpatterns = [
