@@ -127,6 +127,9 @@ def _validate_chunk(job, chunk):
                 services.clean_member(item)
             else:
                 item = event_item(row)
+                if not item["occurred_at"].strip():
+                    # The API may default to "now"; a file of history must say when each event happened.
+                    raise ValueError("'occurred_at' is required")
                 services.clean_event(item, default_time=now)
         except ValueError as exc:
             rejected.append({"row": number, "message": str(exc)})
