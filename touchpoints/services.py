@@ -40,6 +40,9 @@ def credentials_set(channel):
     return sorted(k for k in (channel.config or {}) if k in ALL_SECRET_FIELDS and channel.config[k] not in ("", None))
 
 
+# Page paths next to /touchpoints/channels/<key>/ and /touchpoints/templates/<slug>/.
+RESERVED_PATHS = {"new", "preview"}
+
 CHANNEL_FIELDS = ("name", "kind", "backend", "cost_per_message", "rate_per_minute", "max_attempts", "enabled")
 
 
@@ -50,6 +53,8 @@ def save_channel(data, *, instance=None):
     value (a form or a GET→PUT round trip never sees them). `secret` is only replaced when given.
     """
     channel = instance or Channel(key=data.get("key", ""))
+    if instance is None and channel.key in RESERVED_PATHS:
+        raise TouchpointError({"key": f"{channel.key!r} is reserved by the pages; choose another key"})
     if instance is not None and data.get("key") not in (None, instance.key):
         raise TouchpointError({"key": "the key of a channel cannot change: journeys refer to it"})
     if instance is None and Channel.objects.filter(key=channel.key).exists():
@@ -91,6 +96,8 @@ TEMPLATE_FIELDS = ("name", "channel", "subject", "body", "fields")
 
 def save_template(data, *, instance=None):
     template = instance or Template(slug=data.get("slug", ""))
+    if instance is None and template.slug in RESERVED_PATHS:
+        raise TouchpointError({"slug": f"{template.slug!r} is reserved by the pages; choose another slug"})
     if instance is not None and data.get("slug") not in (None, instance.slug):
         raise TouchpointError({"slug": "the slug of a template cannot change: journeys refer to it"})
     if instance is None and Template.objects.filter(slug=template.slug).exists():
