@@ -24,6 +24,13 @@ class OperatorProfile(models.Model):
         return f"{self.user} ({self.timezone or settings.TIME_ZONE})"
 
 
+AUDIT_ACTIONS = {
+    "created": _("created"), "changed": _("changed"), "published": _("published"), "paused": _("paused"),
+    "resumed": _("resumed"), "archived": _("archived"), "deleted": _("deleted"), "imported": _("imported"),
+    "promoted": _("promoted a variant"), "enrolled": _("enrolled members"), "token_revoked": _("revoked a token"),
+}
+
+
 class AuditEntry(models.Model):
     """Who created, changed, published, paused or archived what, and when (append-only)."""
 
@@ -43,3 +50,7 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.object_repr}"
+
+    @property
+    def action_label(self):
+        return AUDIT_ACTIONS.get(self.action, self.action)

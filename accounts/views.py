@@ -7,7 +7,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from .forms import PreferencesForm
-from .models import AuditEntry, OperatorProfile
+from .models import AUDIT_ACTIONS, AuditEntry, OperatorProfile
 from .permissions import role_required
 from .roles import EDITOR
 
@@ -36,5 +36,5 @@ def audit_log(request):
     if query:
         entries = entries.filter(Q(object_repr__icontains=query) | Q(user__username__icontains=query))
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    actions = AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
+    actions = [(a, AUDIT_ACTIONS.get(a, a)) for a in AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()]
     return render(request, "accounts/audit.html", {"page": page, "actions": actions, "action": action, "q": query})

@@ -21,9 +21,10 @@ def test_the_audit_page_lists_entries_escaped_and_filters_by_action(client, edit
     audit.record(editor, "published", journey)
     audit.record(None, "paused", journey)
     client.force_login(editor)
+    client.post("/i18n/setlang/", {"language": "en"})
     page = client.get("/audit/?action=published").content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert(1)" not in page
-    assert "published" in page and ">paused<" not in page
+    assert '<span class="pill pill-published">published</span>' in page and "pill-paused" not in page
 
 
 def test_viewers_cannot_read_the_audit_log(client, viewer):
