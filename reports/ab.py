@@ -140,7 +140,8 @@ def _pct(x):
 
 
 def _p(p):
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    """'p = 0.012' or 'p < 0.001', for sentences."""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def verdict(variants, treatments, goal, rule=None, alpha=ALPHA):
@@ -174,10 +175,10 @@ def verdict(variants, treatments, goal, rule=None, alpha=ALPHA):
         if z.p_value < alpha and lift.absolute.value > 0:
             return Verdict("lift", _(
                 "The messages work: %(variant)s converts %(uplift)s points above the holdout "
-                "(95%% CI %(low)s to %(high)s, p = %(p)s)."
+                "(95%% CI %(low)s to %(high)s, %(p)s)."
             ) % {"variant": only.key, "uplift": f"{lift.absolute.value * 100:+.1f}", "low": f"{lift.absolute.low * 100:+.1f}",
                  "high": f"{lift.absolute.high * 100:+.1f}", "p": _p(z.p_value)}, winner=only.key)
-        return Verdict("no_lift", _("No significant lift over the holdout yet (p = %(p)s).") % {"p": _p(z.p_value)})
+        return Verdict("no_lift", _("No significant lift over the holdout yet (%(p)s).") % {"p": _p(z.p_value)})
     if not treatments:
         return Verdict("no_treatment", _("Every variant is a holdout; there is nothing to compare."))
 
@@ -185,7 +186,7 @@ def verdict(variants, treatments, goal, rule=None, alpha=ALPHA):
     if chi is None or chi.p_value >= alpha:
         p = chi.p_value if chi else 1.0
         return Verdict("no_difference", _(
-            "No significant difference between %(variants)s (χ² p = %(p)s). Keep the test running, or treat it as a tie."
+            "No significant difference between %(variants)s (χ² %(p)s). Keep the test running, or treat it as a tie."
         ) % {"variants": ", ".join(v.key for v in treatments), "p": _p(p)})
 
     base = treatments[0]
@@ -198,20 +199,20 @@ def verdict(variants, treatments, goal, rule=None, alpha=ALPHA):
         if all(p < alpha for p in adjusted.values()):
             return Verdict("winner", _(
                 "%(variant)s wins on %(goal)s with %(rate)s: every other variant converts significantly less "
-                "(Holm-adjusted p ≤ %(p)s)."
+                "(largest Holm-adjusted %(p)s)."
             ) % {"variant": base.key, "goal": goal, "rate": _pct(base.goals[goal].rate), "p": _p(max(adjusted.values()))},
                 winner=base.key)
     elif adjusted[best.key] < alpha:
         result = best.goals[goal]
         return Verdict("winner", _(
             "%(variant)s wins on %(goal)s: %(rate)s vs %(base_rate)s for %(base)s, %(uplift)s points "
-            "(95%% CI %(low)s to %(high)s; Holm-adjusted p = %(p)s; always-valid p = %(seq)s)."
+            "(95%% CI %(low)s to %(high)s; Holm-adjusted %(p)s; always-valid %(seq)s)."
         ) % {"variant": best.key, "goal": goal, "rate": _pct(result.rate), "base_rate": _pct(base.goals[goal].rate),
              "base": base.key, "uplift": f"{result.uplift.value * 100:+.1f}", "low": f"{result.uplift.low * 100:+.1f}",
              "high": f"{result.uplift.high * 100:+.1f}", "p": _p(adjusted[best.key]), "seq": _p(result.sequential.p_value)},
             winner=best.key)
     return Verdict("unclear", _(
-        "The variants differ (χ² p = %(p)s), but no single variant beats the others significantly yet."
+        "The variants differ (χ² %(p)s), but no single variant beats the others significantly yet."
     ) % {"p": _p(chi.p_value)})
 
 

@@ -36,6 +36,14 @@ def pvalue(p):
 
 
 @register.filter
+def p_is(p):
+    """'p = 0.012' or 'p < 0.001' inside a sentence."""
+    if p is None:
+        return DASH
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+@register.filter
 def money(value):
     return DASH if value is None else f"{value:,.2f}"
 

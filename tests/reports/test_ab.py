@@ -122,3 +122,36 @@ def test_sequential_winner_needs_the_minimum_sample_and_an_always_valid_crossing
     assert winner == "day3"
     assert evidence.p_value < 0.05
     assert ab.sequential_winner(split, alpha=0.05, min_members=5000) is None
+
+
+def test_the_first_variant_wins_when_every_challenger_converts_significantly_less(onboarding):
+    variant_world(onboarding, {"day2": (1000, 250), "day3": (1000, 150), "control": (200, 20)})
+    [split] = ab.split_results(onboarding.journey)
+    assert (split.verdict.code, split.verdict.winner) == ("winner", "day2")
+    assert "every other variant converts significantly less (largest Holm-adjusted p < 0.001)" in split.verdict.message
+
+
+def test_a_single_treatment_is_judged_by_its_lift_over_a_holdout_routed_to_exit(db):
+    from .conftest import World, publish
+
+    document = {
+        "format": "journey/v1", "name": "Recall", "settings": {"goals": [{"key": "order", "event": "order_paid", "nth": 1, "window_days": 14}]},
+        "nodes": [{"key": "start", "type": "entry", "config": {"manual": True}},
+                  {"key": "ab", "type": "split", "config": {"variants": [{"key": "sms", "weight": 90}, {"key": "holdout", "weight": 10}]}},
+                  {"key": "send", "type": "send", "config": {"channel": "sms", "template": "recall"}},
+                  {"key": "out", "type": "exit"}],
+        "edges": [{"from": "start", "to": "ab"}, {"from": "ab", "to": "send", "branch": "sms"},
+                  {"from": "ab", "to": "out", "branch": "holdout"}],
+    }
+    world = World(publish(document))
+    variant_world_for(world, {"sms": (1800, 360), "holdout": (200, 20)})
+    [split] = ab.split_results(world.journey)
+    assert split.holdout == "holdout" and split.treatments == ["sms"]
+    assert (split.verdict.code, split.verdict.winner) == ("lift", "sms")
+    assert "The messages work: sms converts +10.0 points above the holdout" in split.verdict.message
+
+
+def variant_world_for(world, spec):
+    for variant, (n, k) in spec.items():
+        rows = world.enrol(n, assignments={"ab": variant})
+        world.convert(rows[:k], "order")
