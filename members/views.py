@@ -210,11 +210,12 @@ def editor_labels():
         "ops": {"eq": _("is"), "ne": _("is not"), "in": _("is one of"), "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",
                 "contains": _("contains"), "exists": _("is set")},
         "count_ops": {"gte": _("at least"), "gt": _("more than"), "eq": _("exactly"), "lte": _("at most"), "lt": _("fewer than")},
-        "add": _("Add condition"), "remove": _("Remove"), "group": _("Group type"), "empty": _("No conditions yet: add one below."),
+        "add": _("Add condition"), "add_property": _("Add property filter"), "remove": _("Remove"), "group": _("Group type"), "empty": _("No conditions yet: add one below."),
         "attribute": _("attribute"), "property_placeholder": _("property, or value"), "value": _("value"), "operator": _("operator"),
         "list_placeholder": _("a, b, c"), "yes": _("yes"), "no": _("no"), "event": _("event name"), "count": _("how many"),
         "times": _("times"), "times_in_last": _("times in the last"), "within_days": _("days (empty: ever)"), "days": _("days"),
         "where": _("where…"), "for_more_than": _("for more than"),
+        "start_hint": _("Add a first condition to count members."),
     }
 
 

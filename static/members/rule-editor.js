@@ -127,6 +127,14 @@
       textarea.value = JSON.stringify(toRule(tree, "rule", paths));
       elements = paths;
       clearErrors();
+      var box = document.getElementById("live-count");
+      if (!tree.children.length && box) {
+        // Nothing to count yet: say what to do instead of showing the validator's "non-empty list" error.
+        box.innerHTML = "";
+        box.appendChild(el("strong", {class: "count muted", text: "—"}));
+        box.appendChild(el("p", {class: "muted small", text: L.start_hint}));
+        return;
+      }
       if (window.htmx) { window.htmx.trigger(textarea, "rule-changed"); }
     }
 
@@ -182,7 +190,7 @@
       if (!readonly) {
         var kinds = propertiesOnly ? [{value: "attr", label: L.kinds.property}, {value: "group", label: L.kinds.group}]
           : KINDS.map(function (k) { return {value: k, label: L.kinds[k]}; }).concat([{value: "group", label: L.kinds.group}]);
-        var adder = el("select", {class: "rule-add", "aria-label": L.add}, [el("option", {value: "", text: "＋ " + L.add})].concat(
+        var adder = el("select", {class: "rule-add", "aria-label": L.add}, [el("option", {value: "", text: "＋ " + (propertiesOnly ? L.add_property : L.add)})].concat(
           kinds.map(function (k) { return el("option", {value: k.value, text: k.label}); })));
         adder.addEventListener("change", function () {
           if (!adder.value) { return; }
