@@ -79,10 +79,13 @@ class PreviewForm(TemplateForm):
 
 
 class DeliveryFilterForm(forms.Form):
-    journey = forms.ModelChoiceField(label=_("Journey"), queryset=Journey.objects.order_by("name"), required=False)
-    node = forms.CharField(label=_("Node"), max_length=64, required=False)
+    journey = forms.ModelChoiceField(label=_("Journey"), queryset=Journey.objects.order_by("name"), required=False,
+                                     empty_label=_("Any journey"))
+    node = forms.CharField(label=_("Node"), max_length=64, required=False,
+                           widget=forms.TextInput(attrs={"placeholder": _("node key")}))
     status = forms.ChoiceField(label=_("Status"), choices=[("", _("Any status"))] + list(Delivery.Status.choices), required=False)
-    channel = forms.ModelChoiceField(label=_("Channel"), queryset=Channel.objects.all(), to_field_name="key", required=False)
+    channel = forms.ModelChoiceField(label=_("Channel"), queryset=Channel.objects.all(), to_field_name="key", required=False,
+                                     empty_label=_("Any channel"))
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 

@@ -29,9 +29,16 @@ PREVIEW_CHECKED_FIELDS = ("channel", "subject", "body", "fields")
 VOLUME_DAYS = 14
 
 
-def _read_only(form):
-    for field in form.fields.values():
-        field.disabled = True
+def _locked(form, identity, instance, can_edit):
+    """Disables the identity field of an existing row (journeys refer to it) and everything for readers.
+
+    Done before validation: a disabled field takes its initial value, not the (absent) POSTed one.
+    """
+    if instance is not None:
+        form.fields[identity].disabled = True
+    if not can_edit:
+        for field in form.fields.values():
+            field.disabled = True
     return form
 
 
@@ -89,25 +96,23 @@ def channel_list(request):
 @role_required(write=ADMIN)
 def channel_edit(request, key=None):
     channel = get_object_or_404(Channel, key=key) if key else None
-    if request.method == "POST":
-        form = ChannelForm(request.POST)
-        if form.is_valid():
-            try:
-                saved = services.save_channel(form.service_data(), instance=channel)
-            except services.TouchpointError as exc:
-                _apply_errors(form, exc.errors)
-            else:
-                messages.success(request, _("Channel “%(key)s” saved.") % {"key": saved.key})
-                return redirect("touchpoints:channel", key=saved.key)
-    else:
-        form = ChannelForm(initial=channel_initial(channel, services.public_config(channel)) if channel else None)
-    if not has_role(request.user, ADMIN):
-        _read_only(form)
+    initial = channel_initial(channel, services.public_config(channel)) if channel else None
+    form = _locked(ChannelForm(request.POST if request.method == "POST" else None, initial=initial), "key", channel,
+                   has_role(request.user, ADMIN))
+    if form.is_bound and form.is_valid():
+        try:
+            saved = services.save_channel(form.service_data(), instance=channel)
+        except services.TouchpointError as exc:
+            _apply_errors(form, exc.errors)
+        else:
+            messages.success(request, _("Channel “%(key)s” saved.") % {"key": saved.key})
+            return redirect("touchpoints:channel", key=saved.key)
     return render(request, "touchpoints/channel_form.html", {
         "form": form, "channel": channel, "tab": "channels", "can_edit": has_role(request.user, ADMIN),
         "credentials_set": services.credentials_set(channel) if channel else [],
         "backends": [{"name": n, "kinds": sorted(b.kinds) if b.kinds else None,
-                      "fields": [f.__dict__ for f in b.config_fields]} for n, b in BACKENDS.items()],
+                      "fields": [f.__dict__ for f in b.config_fields]} for n, b in BACKENDS.items()
+                     if channel is None or b.kinds is None or channel.kind in b.kinds],
         "test_form": TestSendForm(initial={"member": (Member.objects.order_by("-id").values_list("external_id", flat=True).first() or "")}),
     })
 
@@ -162,24 +167,19 @@ def template_edit(request, slug=None):
     template = get_object_or_404(Template.objects.select_related("channel"), slug=slug) if slug else None
     can_edit = has_role(request.user, EDITOR)
     preview = {"preview_error": _("Edit the template to see a preview.")}
-    if request.method == "POST":
-        form = TemplateForm(request.POST)
-        if form.is_valid():
-            try:
-                saved = services.save_template(form.cleaned_data, instance=template)
-            except services.TouchpointError as exc:
-                _apply_errors(form, exc.errors)
-            else:
-                messages.success(request, _("Template “%(slug)s” saved.") % {"slug": saved.slug})
-                return redirect("touchpoints:template", slug=saved.slug)
-    else:
-        initial = template_initial(template) if template else {"channel": request.GET.get("channel")}
-        form = TemplateForm(initial=initial)
-        if template:
-            preview = _preview_context(template.channel, {"subject": template.subject, "body": template.body,
-                                                          "fields": template.fields}, request.GET.get("member"))
-    if not can_edit:
-        _read_only(form)
+    initial = template_initial(template) if template else {"channel": request.GET.get("channel")}
+    form = _locked(TemplateForm(request.POST if request.method == "POST" else None, initial=initial), "slug", template, can_edit)
+    if form.is_bound and form.is_valid():
+        try:
+            saved = services.save_template(form.cleaned_data, instance=template)
+        except services.TouchpointError as exc:
+            _apply_errors(form, exc.errors)
+        else:
+            messages.success(request, _("Template “%(slug)s” saved.") % {"slug": saved.slug})
+            return redirect("touchpoints:template", slug=saved.slug)
+    elif template:
+        preview = _preview_context(template.channel, {"subject": template.subject, "body": template.body,
+                                                      "fields": template.fields}, request.GET.get("member"))
     members = Member.objects.order_by("-id").values_list("external_id", "name")[:50]
     return render(request, "touchpoints/template_form.html", {
         "form": form, "template": template, "tab": "templates", "can_edit": can_edit, "members": members,
