@@ -76,7 +76,7 @@
     var editor = new window.Drawflow(el);
     editor.reroute = false;
     editor.curvature = 0.45;
-    editor.zoom_min = 0.2;
+    editor.zoom_min = 0.1;
     editor.zoom_max = 2;
     editor.editor_mode = canEdit ? "edit" : "view";
     editor.start();
@@ -166,11 +166,12 @@
       });
     }
 
+    // Read positions from the elements: Drawflow 0.0.60 records pos_x/pos_y one mouse-move step
+    // off while dragging (it reads offsetLeft after moving), the element's style is exact.
     function positionsFromEditor() {
-      var data = editor.drawflow.drawflow.Home.data;
-      Object.keys(data).forEach(function (id) {
-        var node = nodeByKey(keyOf[id]);
-        if (node) { node.position = {x: Math.round(data[id].pos_x), y: Math.round(data[id].pos_y)}; }
+      doc.nodes.forEach(function (node) {
+        var box = nodeEl(node.key);
+        if (box) { node.position = {x: Math.round(parseFloat(box.style.left)), y: Math.round(parseFloat(box.style.top))}; }
       });
     }
 
@@ -433,7 +434,7 @@
     }
     function layout() {
       var g = new window.dagre.graphlib.Graph();
-      g.setGraph({rankdir: "LR", nodesep: 36, ranksep: 110, marginx: 40, marginy: 40});
+      g.setGraph({rankdir: "LR", nodesep: 30, ranksep: 90, marginx: 40, marginy: 40});
       g.setDefaultEdgeLabel(function () { return {}; });
       doc.nodes.forEach(function (n) { var s = sizeOf(n.key); g.setNode(n.key, {width: s.w, height: s.h}); });
       doc.edges.forEach(function (e) { if (nodeByKey(e.from) && nodeByKey(e.to)) { g.setEdge(e.from, e.to); } });
@@ -535,7 +536,7 @@
       var handlers = {
         undo: function () { restore(undo, redo); },
         redo: function () { restore(redo, undo); },
-        layout: function () { layout(); commit(); render(); fit(); },
+        layout: function () { layout(); commit(); render(); fit(true); },
         fit: function () { fit(false); },
         "zoom-in": function () { zoomBy(0.1); },
         "zoom-out": function () { zoomBy(-0.1); },
