@@ -60,6 +60,9 @@ def refresh(journey):
         Journey.objects.select_for_update().filter(pk=journey.pk).exists()
         VariantRollup.objects.filter(journey=journey).delete()
         with connection.cursor() as cursor:
+            # jsonb_each_text makes the planner guess 100 rows per enrolment, so the cost estimate
+            # crosses the JIT thresholds and compiling would take longer than running the query.
+            cursor.execute("SET LOCAL jit = off")
             cursor.execute(_ROLLUP_SQL, {"journey": journey.pk, "window": timedelta(days=window)})
         state, _ = RollupState.objects.update_or_create(
             journey=journey, defaults={"refreshed_at": clock.now(), "revenue_window_days": window}

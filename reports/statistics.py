@@ -125,20 +125,33 @@ def t_sf(t, dof):
     return tail if t >= 0 else 1 - tail
 
 
+def t_pdf(t, dof):
+    return math.exp(math.lgamma((dof + 1) / 2) - math.lgamma(dof / 2) - 0.5 * math.log(dof * math.pi)
+                    - (dof + 1) / 2 * math.log1p(t * t / dof))
+
+
 def t_quantile(p, dof):
-    """The p-quantile of Student's t, by bisection on t_sf (monotone, so it cannot miss)."""
+    """The p-quantile of Student's t: Newton's method from the normal quantile, kept inside a
+    shrinking bracket (bisection when a step would leave it), so it converges for any dof."""
     if not 0 < p < 1:
         raise ValueError("p must be in (0, 1)")
-    lo, hi = -1e6, 1e6
+    lo, hi = -1e8, 1e8
+    x = _NORMAL.inv_cdf(p)
     for _ in range(200):
-        mid = (lo + hi) / 2
-        if 1 - t_sf(mid, dof) < p:
-            lo = mid
+        error = (1 - t_sf(x, dof)) - p
+        if error < 0:
+            lo = x
         else:
-            hi = mid
-        if hi - lo < 1e-12 * max(1.0, abs(mid)):
-            break
-    return (lo + hi) / 2
+            hi = x
+        density = t_pdf(x, dof)
+        step = error / density if density > 0 else math.inf
+        candidate = x - step
+        if not lo < candidate < hi:
+            candidate = (lo + hi) / 2
+        if abs(candidate - x) < 1e-13 * max(1.0, abs(x)):
+            return candidate
+        x = candidate
+    return x
 
 
 # --- Proportions --------------------------------------------------------------------------------

@@ -87,3 +87,16 @@ def test_the_openapi_schema_documents_the_reports_endpoints(viewer_api, db):
     assert response.status_code == 200
     paths = response.json()["paths"] if response["Content-Type"].startswith("application/json") else response.content.decode()
     assert any("journeys/{id}/stats" in p for p in paths) and any("journeys/{id}/funnel" in p for p in paths)
+
+
+def test_node_overlay_gives_the_canvas_per_node_entries_and_conversion_rates(counted):
+    from journeys.models import NodeStat
+    from reports.funnel import node_overlay
+
+    NodeStat.objects.create(journey=counted.journey, version=counted.version, node_key="ab", metric="conversion:first_order", count=70)
+    overlay = node_overlay(counted.journey)
+    assert set(overlay) == {n["key"] for n in counted.version.document["nodes"]}
+    assert overlay["ab"]["entered"] == 700
+    assert overlay["ab"]["conversions"]["first_order"] == 70
+    assert overlay["ab"]["rates"]["first_order"] == pytest.approx(0.1)
+    assert overlay["w7"]["rates"]["first_order"] is None
