@@ -1,5 +1,6 @@
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -20,7 +21,10 @@ class Provider:
         return f"http://{host}:{port}/send"
 
     def answer(self, *answers):
-        """Queue answers for the next requests; when the queue is empty the answer is 200 {"id": …}."""
+        """Queue answers (status, body[, seconds to stall first]) for the next requests.
+
+        When the queue is empty the answer is 200 {"id": …} at once.
+        """
         self.answers.extend(answers)
 
     def delivered_keys(self):
@@ -31,15 +35,20 @@ class Provider:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length)
         with self.lock:
-            status, body = self.answers.pop(0) if self.answers else (200, {"id": f"prov-{len(self.requests) + 1}"})
+            status, body, *stall = self.answers.pop(0) if self.answers else (200, {"id": f"prov-{len(self.requests) + 1}"})
             self.requests.append({"path": handler.path, "headers": dict(handler.headers), "raw": raw,
                                   "json": json.loads(raw or b"null"), "status": status})
+        if stall:
+            time.sleep(stall[0])
         data = json.dumps(body).encode()
-        handler.send_response(status)
-        handler.send_header("Content-Type", "application/json")
-        handler.send_header("Content-Length", str(len(data)))
-        handler.end_headers()
-        handler.wfile.write(data)
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            handler.end_headers()
+            handler.wfile.write(data)
+        except ConnectionError:
+            pass  # the sender was killed while we stalled: exactly the case under test
 
 
 @pytest.fixture

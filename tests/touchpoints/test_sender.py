@@ -1,6 +1,10 @@
 import hashlib
 import hmac
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -8,10 +12,12 @@ import pytest
 from django.db import connection
 
 from journeys import clock
+from tests.conftest import ROOT, child_env, database_url_of, wait_until
 from tests.factories import ChannelFactory, MemberFactory, TemplateFactory
 from tests.touchpoints.factories import DeliveryFactory, QuietPeriodFactory, version_with_settings
 from touchpoints import sender
 from touchpoints.models import Delivery
+from touchpoints.tasks import send_due
 
 NOON = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai
 
@@ -266,12 +272,32 @@ def test_two_senders_running_at_once_send_every_delivery_exactly_once(provider):
 
 @pytest.mark.celery
 def test_the_celery_task_sends_due_deliveries_in_a_real_worker(celery_worker_factory, provider):
-    from tests.conftest import wait_until
-    from touchpoints.tasks import send_due
-
     hook = ChannelFactory(key="hook", kind="webhook", backend="webhook", config={"url": provider.url})
     delivery = DeliveryFactory(channel=hook)
     celery_worker_factory()
     send_due.delay()
     wait_until(lambda: Delivery.objects.get(id=delivery.id).status == "sent", timeout=60)
     assert json.loads(provider.requests[0]["raw"])["delivery"] == delivery.id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sender_process_killed_mid_send_leaves_exactly_one_delivered_message(provider):
+    hook = ChannelFactory(key="hook", kind="webhook", backend="webhook", config={"url": provider.url})
+    delivery = DeliveryFactory(channel=hook)
+    provider.answer((200, {"id": "late"}, 5))  # the provider stalls, so the kill lands mid-send
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import django; django.setup(); from touchpoints import sender; sender.run()"],
+        cwd=ROOT, env=child_env(DATABASE_URL=database_url_of(connection.settings_dict), DJANGO_SETTINGS_MODULE="config.settings"),
+        start_new_session=True,
+    )
+    wait_until(lambda: provider.requests, timeout=30)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    delivery.refresh_from_db()
+    assert delivery.claimed_at is not None and delivery.status == "queued"
+
+    run_at(delivery.claimed_at + sender.LEASE + timedelta(seconds=1))
+    delivery.refresh_from_db()
+    assert delivery.status == "sent"
+    assert [r["headers"]["Idempotency-Key"] for r in provider.requests] == [delivery.idempotency_key] * 2
+    assert provider.delivered_keys() == {delivery.idempotency_key}
