@@ -12,7 +12,6 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from journeys import clock
-from journeys.models import Journey
 
 from .documents import journey_document, revenue_window_days
 from .models import RollupState, VariantRollup
@@ -52,12 +51,23 @@ GROUP BY a.node_key, a.variant, g.conversions
 """
 
 
-def refresh(journey):
-    """Rebuild the journey's rollup in one transaction; concurrent readers see the old or the new."""
+# pg_advisory_xact_lock(class, journey id): one refresher per journey without locking the
+# Journey row, which publishing, pausing and promoting update.
+_LOCK_CLASS = 7007
+
+
+def refresh(journey, max_age=None):
+    """Rebuild the journey's rollup in one transaction; concurrent readers see the old or the new.
+
+    With `max_age`, a rollup that became fresh while waiting for another refresher is kept.
+    """
     window = revenue_window_days(journey_document(journey))
     with transaction.atomic():
-        # Serialise refreshes of one journey; a second caller waits, then finds it fresh.
-        Journey.objects.select_for_update().filter(pk=journey.pk).exists()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, journey.pk])
+        state = RollupState.objects.filter(journey=journey).first()
+        if max_age is not None and state is not None and _age(state) <= max_age:
+            return state
         VariantRollup.objects.filter(journey=journey).delete()
         with connection.cursor() as cursor:
             # jsonb_each_text makes the planner guess 100 rows per enrolment, so the cost estimate
@@ -70,10 +80,14 @@ def refresh(journey):
     return state
 
 
+def _age(state):
+    return (clock.now() - state.refreshed_at).total_seconds()
+
+
 def rollup(journey, max_age=None):
     """The journey's variant rows and their state, refreshed first when missing or stale."""
     max_age = getattr(settings, "REPORTS_ROLLUP_MAX_AGE", 60) if max_age is None else max_age
     state = RollupState.objects.filter(journey=journey).first()
-    if state is None or (clock.now() - state.refreshed_at).total_seconds() > max_age:
-        state = refresh(journey)
+    if state is None or _age(state) > max_age:
+        state = refresh(journey, max_age=max_age)
     return list(VariantRollup.objects.filter(journey=journey)), state

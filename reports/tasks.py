@@ -19,9 +19,14 @@ def BEAT_SCHEDULE(tick_seconds):  # noqa: N802  (config/celery.py collects this 
 
 
 @shared_task(name="reports.refresh_rollups")
-def refresh_rollups():
+def refresh_rollups(max_age=15):
+    """Rebuild live journeys' rollups; one refreshed by a reader or a duplicate beat within
+    `max_age` seconds is left alone."""
+    refreshed = 0
     for journey in Journey.objects.filter(status=Journey.Status.LIVE).select_related("current_version"):
-        rollups.refresh(journey)
+        rollups.refresh(journey, max_age=max_age)
+        refreshed += 1
+    return refreshed
 
 
 @shared_task(name="reports.auto_promote")

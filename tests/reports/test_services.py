@@ -75,3 +75,18 @@ def test_a_split_policy_with_an_out_of_range_alpha_is_refused(onboarding):
     with pytest.raises(services.PromotionError):
         services.set_split_policy(onboarding.journey, "ab", auto_promote=True, alpha=0.9)
     assert not SplitPolicy.objects.exists()
+
+
+def test_the_rollup_beat_task_refreshes_live_journeys_and_leaves_a_just_refreshed_rollup_alone(onboarding):
+    from reports import ab
+    from reports.models import RollupState
+
+    variant_world(onboarding, {"day2": (10, 1), "day3": (10, 2)})
+    assert tasks.refresh_rollups(max_age=0) == 1
+    first = RollupState.objects.get(journey=onboarding.journey).refreshed_at
+    onboarding.enrol(5, assignments={"ab": "day3"})
+    tasks.refresh_rollups(max_age=3600)
+    assert RollupState.objects.get(journey=onboarding.journey).refreshed_at == first
+    assert ab.split_results(onboarding.journey, max_age=3600)[0].variant("day3").members == 10
+    tasks.refresh_rollups(max_age=0)
+    assert ab.split_results(onboarding.journey, max_age=3600)[0].variant("day3").members == 15
