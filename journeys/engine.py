@@ -16,7 +16,7 @@ import logging
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -35,11 +35,22 @@ CLAIM_RETRIES = 3
 ACTIVE, WAITING, COMPLETED, EXITED = "active", "waiting", "completed", "exited"
 
 
-@lru_cache(maxsize=512)
-def version_graph(version_id):
-    """Versions are immutable, so their parsed graph is cached per process."""
-    document = JourneyVersion.objects.values_list("document", flat=True).get(pk=version_id)
-    return Graph.of(document), timezone_of(document)
+class Graphs(dict):
+    """Parsed documents of versions by id, loaded on first use for one batch or one call.
+
+    Deliberately not a process-wide cache: it is one small query per batch, and it can never
+    serve a stale graph for a reused id (SQLite reuses ids after a rollback).
+    """
+
+    def __missing__(self, version_id):
+        self.load([version_id])
+        return self[version_id]
+
+    def load(self, version_ids):
+        wanted = [i for i in set(version_ids) if i not in self]
+        for version_id, document in JourneyVersion.objects.filter(id__in=wanted).values_list("id", "document"):
+            self[version_id] = (Graph.of(document), timezone_of(document))
+        return self
 
 
 def with_ids(queryset, column, ids):
@@ -94,8 +105,9 @@ class Step:
 class Run:
     """A batch's context for node handlers: set-based lookups and the side effects to write."""
 
-    def __init__(self, now):
+    def __init__(self, now, graphs):
         self.now = now
+        self.graphs = graphs
         self.journeys = {}
         self.deliveries = []
         self.tag_adds, self.tag_removes, self.attributes, self.points, self.events = [], [], [], [], []
@@ -103,10 +115,23 @@ class Run:
         self.skipped = {}
 
     def graph(self, step):
-        return version_graph(step.version_id)[0]
+        return self.graphs[step.version_id][0]
 
     def timezone(self, step):
-        return version_graph(step.version_id)[1]
+        return self.graphs[step.version_id][1]
+
+    def local_timezones(self, steps):
+        """{member_id: zone} for the steps' members: their own time zone if set, else the journey's."""
+        from members.models import Member
+
+        own = {}
+        rows = with_ids(Member.objects.exclude(timezone=""), "id", {s.member_id for s in steps}).values_list("id", "timezone")
+        for member_id, name in rows:
+            try:
+                own[member_id] = ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue  # an unknown zone name falls back to the journey's
+        return {s.member_id: own.get(s.member_id) or self.timezone(s) for s in steps}
 
     def settings(self, step):
         return self.graph(step).settings
@@ -243,7 +268,7 @@ def _claim(shard, now, batch_size):
 
 
 def _run(steps, now):
-    run = Run(now)
+    run = Run(now, Graphs().load({s.version_id for s in steps}))
     run.journeys = dict(Journey.objects.filter(id__in={s.journey_id for s in steps}).values_list("id", "split_overrides"))
     writer = Writer(run)
     writer.load_conversions(steps)
@@ -257,7 +282,7 @@ def _run(steps, now):
             groups[(step.version_id, step.node_key)].append(step)
         pending = []
         for (version_id, node_key), group in groups.items():
-            graph = version_graph(version_id)[0]
+            graph = run.graphs[version_id][0]
             node = graph.nodes.get(node_key)
             if node is None:
                 for step in group:
@@ -554,7 +579,7 @@ def enroll(version, member_times):
     """
     if not member_times:
         return 0
-    graph = version_graph(version.pk)[0]
+    graph = Graphs()[version.pk][0]
     rows = [(version.journey_id, version.pk, member_id, ACTIVE, graph.entry, 1, at, "", shard_of(member_id), "{}", at, at, "")
             for member_id, at in sorted(member_times.items())]
     inserted = insert_rows(
@@ -640,7 +665,7 @@ def record_conversions(conversions):
 def migrate(journey, version, mapping):
     """Move open enrolments of older versions onto `version` (SPEC "Versions")."""
     now = clock.now()
-    graph = version_graph(version.pk)[0]
+    graph = Graphs()[version.pk][0]
     rows = list(Enrollment.objects.select_for_update().filter(journey=journey, status__in=Enrollment.OPEN)
                 .exclude(version=version).order_by("id")
                 .values_list("id", "journey_id", "version_id", "member_id", "node_key", "visit", "node_entered_at",

@@ -14,10 +14,12 @@ from . import engine
 from .models import Enrollment, GoalConversion, Journey
 
 
-def _live_versions():
+def _live_versions(graphs):
     """(journey id, version id, graph) of every live journey."""
-    rows = Journey.objects.filter(status=Journey.Status.LIVE, current_version__isnull=False).values_list("id", "current_version_id")
-    return [(journey_id, version_id, engine.version_graph(version_id)[0]) for journey_id, version_id in rows]
+    rows = list(Journey.objects.filter(status=Journey.Status.LIVE, current_version__isnull=False)
+                .values_list("id", "current_version_id"))
+    graphs.load(version_id for _, version_id in rows)
+    return [(journey_id, version_id, graphs[version_id][0]) for journey_id, version_id in rows]
 
 
 def handle_events(events):
@@ -28,10 +30,10 @@ def handle_events(events):
     events = [e for e in events if e is not None]
     if not events:
         return
-    live = _live_versions()
-    _enroll_from_events(events, live)
-    _wake_waiting(events)
-    _goals_and_exits(events)
+    graphs = engine.Graphs()
+    _enroll_from_events(events, _live_versions(graphs), graphs)
+    _wake_waiting(events, graphs)
+    _goals_and_exits(events, graphs)
 
 
 def _matching_events(events, where):
@@ -45,7 +47,7 @@ def _matching_events(events, where):
     return [e for e in events if e.id in ids]
 
 
-def _enroll_from_events(events, live):
+def _enroll_from_events(events, live, graphs):
     by_name = defaultdict(list)
     for event in events:
         by_name[event.name].append(event)
@@ -58,7 +60,7 @@ def _enroll_from_events(events, live):
         for event in sorted(_matching_events(by_name[trigger], config.get("where")), key=lambda e: e.occurred_at):
             firsts.setdefault(event.member_id, event.occurred_at)
         version = _version(version_id)
-        engine.enroll(version, reentry_allowed(version, firsts))
+        engine.enroll(version, reentry_allowed(version, firsts, graphs=graphs))
 
 
 def _version(version_id):
@@ -67,11 +69,12 @@ def _version(version_id):
     return JourneyVersion.objects.only("id", "journey_id", "number").get(pk=version_id)
 
 
-def reentry_allowed(version, member_times):
+def reentry_allowed(version, member_times, *, graphs=None):
     """The subset of {member_id: at} that the journey's re-entry setting lets in at that moment."""
     if not member_times:
         return {}
-    mode = engine.version_graph(version.pk)[0].settings.get("reentry") or {"mode": "never"}
+    graphs = engine.Graphs() if graphs is None else graphs
+    mode = graphs[version.pk][0].settings.get("reentry") or {"mode": "never"}
     previous = defaultdict(list)
     for member_id, status, finished_at in (Enrollment.objects.filter(journey_id=version.journey_id, member_id__in=list(member_times))
                                            .values_list("member_id", "status", "finished_at")):
@@ -91,7 +94,7 @@ def reentry_allowed(version, member_times):
     return allowed
 
 
-def _wake_waiting(events):
+def _wake_waiting(events, graphs):
     names = {e.name for e in events}
     waiting = list(Enrollment.objects.filter(status=Enrollment.Status.WAITING, waiting_for__in=names,
                                              member_id__in={e.member_id for e in events})
@@ -101,7 +104,7 @@ def _wake_waiting(events):
         by_node[(row[2], row[3])].append(row)
     wakes = {}
     for (version_id, node_key), rows in by_node.items():
-        node = engine.version_graph(version_id)[0].nodes.get(node_key) or {}
+        node = graphs[version_id][0].nodes.get(node_key) or {}
         config = node.get("config") or {}
         times = defaultdict(list)
         for event in _matching_events([e for e in events if e.name == config.get("event")], config.get("where")):
@@ -113,7 +116,7 @@ def _wake_waiting(events):
     engine.wake(wakes)
 
 
-def _goals_and_exits(events):
+def _goals_and_exits(events, graphs):
     """Goal conversions (nth matching event since enrolment, within the window) and exit_on, for every
     enrolment of the batch's members that these events can affect."""
     from members.models import Event
@@ -127,8 +130,9 @@ def _goals_and_exits(events):
     event_times = defaultdict(list)
     for event in events:
         event_times[(event.member_id, event.name)].append(event.occurred_at)
+    graphs.load(row[2] for row in enrollments)
     for enrollment_id, member_id, version_id, status, enrolled_at in enrollments:
-        settings = engine.version_graph(version_id)[0].settings
+        settings = graphs[version_id][0].settings
         if status in Enrollment.OPEN:
             hits = sorted((t, name) for name in settings.get("exit_on") or () if name in names
                           for t in event_times.get((member_id, name), ()) if t >= enrolled_at)
@@ -170,8 +174,8 @@ def enroll_scheduled(now):
     """Tick-time entries: members who entered a segment since the last refresh, and members gone inactive."""
     from members.models import Event, Member, Segment
 
-    total = 0
-    for journey_id, version_id, graph in _live_versions():
+    total, graphs = 0, engine.Graphs()
+    for journey_id, version_id, graph in _live_versions(graphs):
         config = graph.config(graph.entry) if graph.entry else {}
         version = None
         if "segment" in config:
@@ -181,7 +185,7 @@ def enroll_scheduled(now):
             if segment is None:
                 continue
             version = _version(version_id)
-            total += engine.enroll(version, reentry_allowed(version, {m: now for m in refresh(segment, now=now)}))
+            total += engine.enroll(version, reentry_allowed(version, {m: now for m in refresh(segment, now=now)}, graphs=graphs))
         elif "inactive" in config:
             spec = config["inactive"]
             cutoff = now - timedelta(days=spec["days"])
@@ -198,5 +202,5 @@ def enroll_scheduled(now):
             candidates = {m: now for m in lapsed if m not in recent}
             if candidates:
                 version = _version(version_id)
-                total += engine.enroll(version, reentry_allowed(version, candidates))
+                total += engine.enroll(version, reentry_allowed(version, candidates, graphs=graphs))
     return total

@@ -24,11 +24,15 @@ class Delay(NodeType):
 
     def handle(self, steps, node, run):
         config = node.get("config") or {}
+        arriving = [s for s in steps if not s.resuming]
+        # Local times ("at", weekdays) are the member's own when they have a time zone.
+        zones = run.local_timezones(arriving) if arriving and ("at" in config or "weekdays" in config) else {}
         for step in steps:
             if step.resuming:
                 step.leave("next")
             else:
-                step.hold(due_time(config, arrived_at=step.arrived_at, enrolled_at=step.enrolled_at, tz=run.timezone(step)))
+                tz = zones.get(step.member_id) or run.timezone(step)
+                step.hold(due_time(config, arrived_at=step.arrived_at, enrolled_at=step.enrolled_at, tz=tz))
 
 
 node_type = Delay()

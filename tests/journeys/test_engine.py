@@ -364,3 +364,13 @@ def test_tick_at_a_moment_uses_that_moment_as_the_engine_clock(members):
 
     call_command("tick", at="2026-03-02T00:00:00+00:00")
     assert Enrollment.objects.get().due_at == datetime(2026, 3, 3, tzinfo=UTC)
+
+
+def test_a_delay_at_a_local_time_uses_the_members_own_time_zone_when_they_have_one(members):
+    journey = publish(minimal([{"key": "d", "type": "delay", "config": {"days": 1, "at": "10:00"}}], [{"from": "start", "to": "d"}]))
+    berlin, default = members(1, timezone="Europe/Berlin")[0], members(1)[0]
+    enrol(journey, [berlin, default])
+    tick(T0)
+    due = dict(Enrollment.objects.values_list("member_id", "due_at"))
+    assert due == {berlin.pk: datetime(2026, 3, 3, 10, 0, tzinfo=ZoneInfo("Europe/Berlin")),
+                   default.pk: datetime(2026, 3, 3, 10, 0, tzinfo=SHANGHAI)}
