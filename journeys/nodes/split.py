@@ -3,9 +3,6 @@ import hashlib
 from ..document import KEY_RE, is_number
 from .base import NodeType, unknown_keys
 
-CONTROL = "control"
-
-
 class Split(NodeType):
     type = "split"
 
@@ -34,14 +31,36 @@ class Split(NodeType):
         key = node["key"]
         variants = node["config"]["variants"]
         override = run.split_override(steps[0].journey_id, key)
+        kept = holdouts(run.graph(steps[0]), key) if override and override.get("keep_control") else set()
         for step in steps:
             variant = step.assignments.get(key)
             if variant is None:
                 variant = assign(variants, step.journey_id, key, step.member_id)
-                if override and override.get("variant") and not (override.get("keep_control") and variant == CONTROL):
+                if override and override.get("variant") and variant not in kept:
                     variant = override["variant"]
                 step.assign(key, variant)
             step.leave(variant)
+
+
+def holdouts(graph, node_key):
+    """Variants whose branch reaches no `send` node: the control groups a promotion may keep."""
+    kept = set()
+    for variant, target in graph.edges.get(node_key, {}).items():
+        seen, stack = set(), [target]
+        while stack:
+            key = stack.pop()
+            if key in seen or key not in graph.nodes:
+                continue
+            seen.add(key)
+            if graph.type(key) == "send":
+                break
+            stack.extend(graph.edges.get(key, {}).values())
+        else:
+            kept.add(variant)
+    for variant in graph.config(node_key).get("variants", []):
+        if variant["key"] not in graph.edges.get(node_key, {}):
+            kept.add(variant["key"])  # no edge: the member's enrolment ends there, untouched
+    return kept
 
 
 def assign(variants, journey_id, node_key, member_id):

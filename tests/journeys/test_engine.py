@@ -143,8 +143,12 @@ def test_a_member_gets_the_same_variant_every_time_they_pass_the_split(members):
     assert len(first) == 200 and Enrollment.objects.filter(journey=journey).count() == 400
 
 
-def test_a_promoted_split_variant_takes_every_new_arrival_except_the_kept_control(members):
-    journey = publish(split_journey())
+def test_a_promoted_split_variant_takes_every_new_arrival_except_the_kept_control(onboarding_channels, members):
+    document = split_journey()
+    document["nodes"].append({"key": "msg", "type": "send", "config": {"channel": "sms", "template": "welcome-coupon"}})
+    document["edges"] = [{"from": "start", "to": "ab"}, {"from": "ab", "to": "msg", "branch": "A"},
+                         {"from": "ab", "to": "msg", "branch": "B"}, {"from": "ab", "to": "end", "branch": "control"}]
+    journey = publish(document)
     journey.split_overrides = {"ab": {"variant": "B", "keep_control": True}}
     journey.save(update_fields=["split_overrides"])
     enrol(journey, members(300))
@@ -374,3 +378,11 @@ def test_a_delay_at_a_local_time_uses_the_members_own_time_zone_when_they_have_o
     due = dict(Enrollment.objects.values_list("member_id", "due_at"))
     assert due == {berlin.pk: datetime(2026, 3, 3, 10, 0, tzinfo=ZoneInfo("Europe/Berlin")),
                    default.pk: datetime(2026, 3, 3, 10, 0, tzinfo=SHANGHAI)}
+
+
+def test_a_holdout_is_a_split_variant_whose_branch_reaches_no_send(onboarding_channels):
+    from journeys.document import Graph
+    from journeys.nodes.split import holdouts
+    from tests.journeys.conftest import onboarding_document
+
+    assert holdouts(Graph.of(onboarding_document()), "ab") == {"control"}
