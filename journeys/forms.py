@@ -110,6 +110,8 @@ def summary(node):
     if kind == "wait":
         if not config.get("event"):
             return _("Choose an event to wait for")
+        if not config.get("timeout"):
+            return _("Wait for %(event)s (no timeout yet)") % {"event": config["event"]}
         return _("Wait up to %(duration)s for %(event)s") % {"duration": duration_text(config.get("timeout")),
                                                              "event": config["event"]}
     if kind == "condition":
@@ -191,7 +193,7 @@ def slug_field(label, required=True, help_text=""):
 class NodeForm(forms.Form):
     type = None
     key = forms.CharField(label=_l("Key"), max_length=64,
-                          help_text=_l("Stable name of this step; members and statistics refer to it."))
+                          help_text=_l("Statistics and the API use it; keep it once live."))
     label = forms.CharField(label=_l("Label"), max_length=120, required=False)
 
     def __init__(self, *args, taken_keys=(), **kwargs):
@@ -607,11 +609,11 @@ class SettingsForm(forms.Form):
                 self.add_error(f"goal_key_{i}", _("Each goal needs its own key."))
             if not event:
                 self.add_error(f"goal_event_{i}", _("Which event counts?"))
+            if not data.get(f"goal_window_{i}") and f"goal_window_{i}" not in self.errors:
+                self.add_error(f"goal_window_{i}", _("Within how many days of enrolment?"))
             seen.add(key)
-            goal = {"key": key, "event": event, "nth": data.get(f"goal_nth_{i}") or 1}
-            if data.get(f"goal_window_{i}"):
-                goal["window_days"] = data[f"goal_window_{i}"]
-            goals.append(goal)
+            goals.append({"key": key, "event": event, "nth": data.get(f"goal_nth_{i}") or 1,
+                          "window_days": data.get(f"goal_window_{i}")})
         self.goals = goals
         return data
 

@@ -203,7 +203,7 @@ def canvas_text():
                       "your changes here were not saved."),
         "saveFailed": _("Could not save: %(error)s"), "reload": _("Reload"),
         "publishing": _("Checking…"), "published": _("Published version %(version)s"),
-        "publishErrors": _("Fix these before publishing:"), "entered": _("entered"), "here": _("here"),
+        "publishErrors": _("Not published: the problems are marked on the steps."), "entered": _("entered"), "here": _("here"),
         "conversion": _("conversion"), "readOnly": _("Read only"), "confirmDelete": _("Delete this step?"),
         "oneEntry": _("A journey has exactly one entry."), "general": _("Journey"),
         "newConfig": _("Not configured yet"),

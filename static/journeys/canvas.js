@@ -296,7 +296,7 @@
       commit();
       render();
     }
-    root.addEventListener("keydown", function (e) {
+    document.addEventListener("keydown", function (e) {
       if (!canEdit || typing(e) || (e.key !== "Delete" && e.key !== "Backspace")) { return; }
       if (editor.connection_selected || !selected) { return; }
       e.preventDefault();
@@ -566,8 +566,15 @@
     }
     errorsEl.addEventListener("click", function (e) {
       var target = e.target.closest("[data-goto]");
-      if (target) { select(target.getAttribute("data-goto")); }
+      if (target) { centreOn(target.getAttribute("data-goto")); select(target.getAttribute("data-goto")); }
     });
+    function centreOn(key) {
+      var node = nodeByKey(key), s = sizeOf(key), zoom = Math.max(editor.zoom, READABLE_ZOOM);
+      if (!node || !node.position) { return; }
+      var open = root.querySelector(".jc-body").classList.contains("panel-open") ? 0 : 360;
+      setView(zoom, (el.clientWidth - open) / 2 - (node.position.x + s.w / 2) * zoom,
+        el.clientHeight / 2 - (node.position.y + s.h / 2) * zoom);
+    }
     function publishRequest(form) {
       var body = new FormData(form || undefined);
       return post(urls.publish, body, false).then(function (r) {
