@@ -27,6 +27,7 @@ takes longer than `LEASE` for one batch would let a second sender re-send; the p
 (10 s by default) times the batch size stays well below it.
 """
 
+import json
 import logging
 import uuid
 from collections import Counter, defaultdict
@@ -161,9 +162,7 @@ def _claim(now, token, batch_size, stats):
                     stats.deferred += 1
                 else:
                     stats.postponed += 1
-        Delivery.objects.bulk_update(
-            decided, ["status", "reason", "scheduled_at", "claimed_at", "claim_token", "attempts", "rendered"]
-        )
+        _write(decided, ("status", "reason", "scheduled_at", "claimed_at", "claim_token", "attempts", "rendered"))
     return to_send
 
 
@@ -404,6 +403,31 @@ def _record(outcomes, token, stats):
                 delivery.cost = item.channel.cost_per_message or 0
                 stats.sent += 1
             updated.append(delivery)
-        Delivery.objects.bulk_update(
-            updated, ["status", "reason", "scheduled_at", "sent_at", "provider_message_id", "cost", "claimed_at", "claim_token"]
+        _write(updated, ("status", "reason", "scheduled_at", "sent_at", "provider_message_id", "cost", "claimed_at", "claim_token"))
+
+
+PG_TYPES = {"status": "text", "reason": "text", "scheduled_at": "timestamptz", "claimed_at": "timestamptz",
+            "claim_token": "uuid", "attempts": "integer", "rendered": "jsonb", "sent_at": "timestamptz",
+            "provider_message_id": "text", "cost": "numeric"}
+
+
+def _write(rows, fields):
+    """One UPDATE for the whole batch (Django's bulk_update builds a CASE per row and field: 10× slower)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        Delivery.objects.bulk_update(rows, fields)
+        return
+    columns = [[row.id for row in rows]]
+    for name in fields:
+        values = [getattr(row, name) for row in rows]
+        # jsonb travels as text: psycopg would otherwise send a Python dict list as a composite.
+        columns.append([json.dumps(v) for v in values] if PG_TYPES[name] == "jsonb" else values)
+    unnest = ", ".join(["%s::bigint[]"] + [f"%s::{'text' if PG_TYPES[n] == 'jsonb' else PG_TYPES[n]}[]" for n in fields])
+    assignments = ", ".join(f"{n} = u.{n}{'::jsonb' if PG_TYPES[n] == 'jsonb' else ''}" for n in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE touchpoints_delivery AS d SET {assignments} FROM unnest({unnest}) AS u(id, {', '.join(fields)}) "
+            "WHERE d.id = u.id",
+            columns,
         )

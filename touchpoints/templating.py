@@ -7,6 +7,7 @@ are no globals (no `range`, `dict`, `lipsum`…), no imports/includes/macros, no
 operators (the cheap way to build a gigabyte string), and the output is capped.
 """
 
+import functools
 from dataclasses import dataclass, field
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
@@ -59,16 +60,25 @@ ENV = _environment()
 
 
 def _check_source(source, where):
+    problem = _source_problem(source)
+    if problem:
+        raise TemplateError(f"{where}: {problem}")
+
+
+@functools.lru_cache(maxsize=1024)
+def _source_problem(source):
+    """Why `source` may not be used as a message template, or "" (cached: the sender asks per message)."""
     try:
         tree = ENV.parse(source)
     except TemplateSyntaxError as exc:
-        raise TemplateError(f"{where}: syntax error on line {exc.lineno}: {exc.message}") from None
+        return f"syntax error on line {exc.lineno}: {exc.message}"
     for node_type, label in FORBIDDEN_NODES.items():
         if tree.find(node_type) is not None:
-            raise TemplateError(f"{where}: '{{% {label} %}}' is not allowed in message templates")
+            return f"'{{% {label} %}}' is not allowed in message templates"
     # `self` is Jinja's handle on the template object itself; messages have no use for it.
     if any(name.name == "self" for name in tree.find_all(nodes.Name)):
-        raise TemplateError(f"{where}: 'self' is not available in message templates")
+        return "'self' is not available in message templates"
+    return ""
 
 
 def validate_source(source, where="body"):
@@ -76,10 +86,16 @@ def validate_source(source, where="body"):
     _check_source(source or "", where)
 
 
+@functools.lru_cache(maxsize=1024)
+def _compiled(source):
+    """Parsing and compiling dominate rendering; a batch renders the same few templates many times."""
+    return ENV.from_string(source)
+
+
 def render_string(source, context, where="body"):
     _check_source(source or "", where)
     try:
-        output = ENV.from_string(source or "").render(context)
+        output = _compiled(source or "").render(context)
     except SecurityError as exc:
         raise TemplateError(f"{where}: not allowed: {exc}") from None
     except UndefinedError as exc:
