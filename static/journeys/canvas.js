@@ -129,6 +129,8 @@
       editor.connection_selected = null;
       rendering = false;
       if (selected && idOf[selected]) { nodeEl(selected).classList.add("selected"); }
+      var hint = root.querySelector("[data-start-hint]");
+      if (hint) { hint.hidden = doc.nodes.length > 1 || doc.edges.length > 0; }
     }
 
     function nodeEl(key) { return el.querySelector("#node-" + idOf[key]); }
@@ -461,8 +463,8 @@
       var W = el.clientWidth, H = el.clientHeight, pad = 60;
       var zoom = Math.max(editor.zoom_min, Math.min(1, (W - pad) / (maxX - minX), (H - pad) / (maxY - minY)));
       var cx = (minX + maxX) / 2, cy = (minY + maxY) / 2;
-      if (readable === true && zoom < READABLE_ZOOM) {
-        zoom = READABLE_ZOOM;
+      if (readable === true && (zoom < READABLE_ZOOM || doc.nodes.length < 3)) {
+        zoom = Math.min(Math.max(zoom, READABLE_ZOOM), 1);
         var entry = doc.nodes.filter(function (n) { return n.type === "entry"; })[0] || doc.nodes[0];
         var p = entry.position || {x: 0, y: 0};
         cx = p.x + (W / 2 - pad) / zoom;
