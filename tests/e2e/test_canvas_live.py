@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.core.management import call_command
 
 from journeys import clock, services
+from members.services import ingest_events
 from tests.factories import MemberFactory
 
 from .canvas_support import card, english, onboarding_channels, onboarding_document, open_editor, screenshot
@@ -35,8 +36,21 @@ def test_live_counters_change_on_the_cards_after_tick_advances_members(live_logi
     assert card(page, "ab").locator('.output[title="day2"]').get_attribute("data-branch") == f"day2 · {here[0]}"
     assert page.url == url  # polled, not reloaded
 
+    # A quarter of them order: the goal conversion appears on every card they passed.
+    ingest_events([{"member": m.external_id, "name": "order_paid", "value": 199,
+                    "occurred_at": (now + timedelta(hours=2)).isoformat()} for m in members[:15]])
+    call_command("tick", at=(now + timedelta(hours=3)).isoformat())
+    page.wait_for_function(
+        """() => document.querySelector('.drawflow-node:has(.jc-card[data-key="start"]) .jc-card-stats').textContent.includes('first_order 25%')""",
+        timeout=20000)
+
     card(page, "d2").click()
     members_here = page.locator('[data-panel] [data-node-members="d2"]')
     members_here.wait_for()
     assert f"({here[0]})" in members_here.inner_text()
     screenshot(page, "canvas-live.png")
+
+    page.goto(f"{live_server.url}/journeys/")
+    row = page.locator(f'tr[data-journey="{journey.pk}"]')
+    assert row.locator(".pill-live").is_visible() and "60" in row.inner_text()
+    screenshot(page, "journeys-list.png")
