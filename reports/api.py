@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from journeys.models import Journey
 
-from . import funnel, payloads
+from . import funnel, payloads, snapshots
 from .nodes import node_stats
 from .views import operator_timezone
 
@@ -39,6 +39,8 @@ def journey_stats(request, pk):
 
 @extend_schema(
     summary="Funnel: entered → each goal in order, overall, per variant and per cohort",
+    description="Served from a snapshot (`as_of`); a snapshot older than REPORTS_FUNNEL_MAX_AGE seconds is "
+                "recomputed in the background.",
     parameters=[
         OpenApiParameter("cohort", str, enum=list(funnel.COHORT_UNITS), description="Enrolment cohorts by day (default) or ISO week."),
         OpenApiParameter("tz", str, description="IANA time zone of the cohort boundaries; default: the operator's."),
@@ -59,4 +61,5 @@ def journey_funnel(request, pk):
     journey = _journey(pk)
     if journey is None:
         return _not_found()
-    return Response(payloads.funnel_payload(journey, funnel.journey_funnel(journey, unit=unit, tz=tz)))
+    result, _activity, as_of = snapshots.funnel_report(journey, unit, tz)
+    return Response(payloads.funnel_payload(journey, result, as_of))

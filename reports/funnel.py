@@ -50,8 +50,8 @@ class Funnel:
 
 
 def _sql(goal_count, split_count):
-    goal_cols = ",\n".join(
-        f"MAX(c.converted_at) FILTER (WHERE c.goal_key = %(g{i})s) AS c{i}" for i in range(goal_count)
+    goal_cols = ", ".join(
+        f"MAX(converted_at) FILTER (WHERE goal_key = %(g{i})s) AS c{i}" for i in range(goal_count)
     )
     variant_cols = "".join(f", e.assignments ->> %(s{j})s AS v{j}" for j in range(split_count))
     step_cols = []
@@ -67,16 +67,24 @@ def _sql(goal_count, split_count):
     sets = ", ".join(["()", "(cohort)"] + [f"(v{j})" for j in range(split_count)])
     selected = ", ".join([grouping, "cohort"] + [f"v{j}" for j in range(split_count)]
                          + ["COUNT(*)", "MAX(enrolled_at)"] + step_cols + day_cols)
-    inner_cols = "e.id, e.enrolled_at, date_trunc(%(unit)s, e.enrolled_at AT TIME ZONE %(tz)s)::date AS cohort" + variant_cols
-    joined = f",\n{goal_cols}" if goal_count else ""
+    inner_cols = "e.enrolled_at, date_trunc(%(unit)s, e.enrolled_at AT TIME ZONE %(tz)s)::date AS cohort" + variant_cols
+    # Conversions are pivoted to one row per converted enrolment first (a fraction of all
+    # enrolments), so the enrolments themselves are scanned once and never grouped by id.
+    if goal_count:
+        inner_cols += ", " + ", ".join(f"conv.c{i}" for i in range(goal_count))
+        conversions = f"""LEFT JOIN (
+                SELECT enrollment_id, {goal_cols} FROM journeys_goalconversion
+                WHERE journey_id = %(journey)s GROUP BY enrollment_id
+            ) conv ON conv.enrollment_id = e.id"""
+    else:
+        conversions = ""
     return f"""
         SELECT {selected}
         FROM (
-            SELECT {inner_cols}{joined}
+            SELECT {inner_cols}
             FROM journeys_enrollment e
-            LEFT JOIN journeys_goalconversion c ON c.enrollment_id = e.id
+            {conversions}
             WHERE e.journey_id = %(journey)s
-            GROUP BY e.id
         ) per_enrollment
         GROUP BY GROUPING SETS ({sets})
     """

@@ -54,3 +54,21 @@ class Promotion(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("promotion")
+
+
+class FunnelSnapshot(models.Model):
+    """The last computed funnel and daily activity of a journey for one cohort unit and time zone.
+
+    At 1M enrolments the funnel scan takes seconds, so pages and /funnel answer from here and a
+    stale snapshot is recomputed in the background (reports.snapshots).
+    """
+
+    journey = models.ForeignKey("journeys.Journey", on_delete=models.CASCADE, related_name="+")
+    unit = models.CharField(max_length=8)
+    timezone = models.CharField(max_length=64)
+    data = models.JSONField()
+    computed_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["journey", "unit", "timezone"], name="funnel_snapshot_unique")]

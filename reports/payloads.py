@@ -77,9 +77,10 @@ def _row(row):
     }
 
 
-def funnel_payload(journey, result):
+def funnel_payload(journey, result, as_of):
     return {
         "journey": journey.pk,
+        "as_of": as_of.isoformat(),
         "goals": result.goals,
         "cohort": result.unit,
         "timezone": result.timezone,

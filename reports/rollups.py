@@ -16,38 +16,32 @@ from journeys import clock
 from .documents import journey_document, revenue_window_days
 from .models import RollupState, VariantRollup
 
+# Three aggregates in one statement (one snapshot), each touching only the rows it needs:
+# members per variant, conversions per variant and goal, and per-enrolment order revenue
+# (summed per enrolment first, so that Σx² is over members, not over orders).
 _ROLLUP_SQL = """
-WITH assigned AS (
-    SELECT e.id, e.member_id, e.enrolled_at, a.key AS node_key, a.value AS variant
-    FROM journeys_enrollment e CROSS JOIN LATERAL jsonb_each_text(e.assignments) a
-    WHERE e.journey_id = %(journey)s AND e.assignments <> '{}'::jsonb
-),
-revenue AS (
-    SELECT e.id, SUM(ev.value)::float8 AS amount
+SELECT 'members', a.key, a.value, NULL, COUNT(*), NULL::float8, NULL::float8
+FROM journeys_enrollment e CROSS JOIN LATERAL jsonb_each_text(e.assignments) a
+WHERE e.journey_id = %(journey)s
+GROUP BY a.key, a.value
+UNION ALL
+SELECT 'goal', a.key, a.value, c.goal_key, COUNT(*), NULL, NULL
+FROM journeys_goalconversion c
+JOIN journeys_enrollment e ON e.id = c.enrollment_id
+CROSS JOIN LATERAL jsonb_each_text(e.assignments) a
+WHERE c.journey_id = %(journey)s
+GROUP BY a.key, a.value, c.goal_key
+UNION ALL
+SELECT 'revenue', a.key, a.value, NULL, COUNT(*), SUM(r.amount), SUM(r.amount * r.amount)
+FROM (
+    SELECT e.assignments, SUM(ev.value)::float8 AS amount
     FROM journeys_enrollment e
-    JOIN members_event ev ON ev.member_id = e.member_id AND ev.name = 'order_paid'
+    JOIN members_event ev ON ev.member_id = e.member_id AND ev.name = 'order_paid' AND ev.value IS NOT NULL
         AND ev.occurred_at >= e.enrolled_at AND ev.occurred_at < e.enrolled_at + %(window)s
-    WHERE e.journey_id = %(journey)s AND e.assignments <> '{}'::jsonb AND ev.value IS NOT NULL
+    WHERE e.journey_id = %(journey)s
     GROUP BY e.id
-),
-goals AS (
-    SELECT node_key, variant, jsonb_object_agg(goal_key, n) AS conversions
-    FROM (
-        SELECT a.node_key, a.variant, c.goal_key, COUNT(*) AS n
-        FROM assigned a JOIN journeys_goalconversion c ON c.enrollment_id = a.id
-        WHERE c.journey_id = %(journey)s
-        GROUP BY 1, 2, 3
-    ) per_goal
-    GROUP BY 1, 2
-)
-INSERT INTO reports_variantrollup (journey_id, node_key, variant, members, conversions, revenue_sum, revenue_sum_squares)
-SELECT %(journey)s, a.node_key, a.variant, COUNT(*),
-       COALESCE(g.conversions, '{}'::jsonb),
-       COALESCE(SUM(r.amount), 0), COALESCE(SUM(r.amount * r.amount), 0)
-FROM assigned a
-LEFT JOIN revenue r ON r.id = a.id
-LEFT JOIN goals g ON g.node_key = a.node_key AND g.variant = a.variant
-GROUP BY a.node_key, a.variant, g.conversions
+) r CROSS JOIN LATERAL jsonb_each_text(r.assignments) a
+GROUP BY a.key, a.value
 """
 
 
@@ -68,16 +62,32 @@ def refresh(journey, max_age=None):
         state = RollupState.objects.filter(journey=journey).first()
         if max_age is not None and state is not None and _age(state) <= max_age:
             return state
-        VariantRollup.objects.filter(journey=journey).delete()
         with connection.cursor() as cursor:
             # jsonb_each_text makes the planner guess 100 rows per enrolment, so the cost estimate
             # crosses the JIT thresholds and compiling would take longer than running the query.
             cursor.execute("SET LOCAL jit = off")
             cursor.execute(_ROLLUP_SQL, {"journey": journey.pk, "window": timedelta(days=window)})
+            rows = cursor.fetchall()
+        VariantRollup.objects.filter(journey=journey).delete()
+        VariantRollup.objects.bulk_create(_rollup_rows(journey, rows))
         state, _ = RollupState.objects.update_or_create(
             journey=journey, defaults={"refreshed_at": clock.now(), "revenue_window_days": window}
         )
     return state
+
+
+def _rollup_rows(journey, rows):
+    by_variant = {}
+    for kind, node_key, variant, goal, n, total, squares in rows:
+        row = by_variant.setdefault((node_key, variant), VariantRollup(
+            journey=journey, node_key=node_key, variant=variant, members=0, conversions={}))
+        if kind == "members":
+            row.members = n
+        elif kind == "goal":
+            row.conversions[goal] = n
+        else:
+            row.revenue_sum, row.revenue_sum_squares = total, squares
+    return list(by_variant.values())
 
 
 def _age(state):

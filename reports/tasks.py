@@ -1,10 +1,10 @@
-"""Thin Celery tasks: keep the variant rollups fresh and evaluate automatic promotion."""
+"""Thin Celery tasks: keep the variant rollups and funnel snapshots fresh; automatic promotion."""
 
 from celery import shared_task
 
 from journeys.models import Journey
 
-from . import rollups, services
+from . import rollups, services, snapshots
 from .models import SplitPolicy
 
 ROLLUP_EVERY_TICKS = 6
@@ -36,3 +36,10 @@ def auto_promote():
     for journey in Journey.objects.filter(pk__in=journey_ids, status=Journey.Status.LIVE).select_related("current_version"):
         promoted += len(services.auto_promote(journey))
     return promoted
+
+
+@shared_task(name="reports.refresh_funnel")
+def refresh_funnel(journey_id, unit, tz_name, max_age):
+    journey = Journey.objects.select_related("current_version").filter(pk=journey_id).first()
+    if journey is not None:
+        snapshots.compute(journey, unit, tz_name, max_age=max_age)

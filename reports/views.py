@@ -14,7 +14,7 @@ from accounts.permissions import role_required
 from accounts.roles import EDITOR, has_role
 from journeys.models import Enrollment, Journey
 
-from . import ab, documents, funnel, services, tables
+from . import ab, documents, funnel, services, snapshots, tables
 from .forms import PolicyForm, PromoteForm
 from .models import Promotion, SplitPolicy
 from .nodes import node_rows, node_stats
@@ -57,7 +57,7 @@ def report_context(request, journey, forms=None):
     unit = _cohort_unit(request)
     stats = node_stats(journey)
     splits = ab.split_results(journey)
-    result = funnel.journey_funnel(journey, unit=unit, tz=timezone.get_current_timezone())
+    result, activity, funnel_as_of = snapshots.funnel_report(journey, unit, timezone.get_current_timezone())
     policies = {p.node_key: p for p in SplitPolicy.objects.filter(journey=journey)}
     forms = forms or {}
     for split in splits:
@@ -80,7 +80,8 @@ def report_context(request, journey, forms=None):
         "splits": splits,
         "funnel": result,
         "funnel_chart": tables.funnel_chart(result),
-        "activity": tables.activity_chart(funnel.daily_activity(journey, tz=timezone.get_current_timezone())),
+        "activity": tables.activity_chart(activity),
+        "funnel_as_of": funnel_as_of,
         "cohort_rows": tables.cohort_rows(result),
         "cohort_days": funnel.COHORT_DAYS,
         "unit": unit,
@@ -163,14 +164,15 @@ def policy(request, pk):
 @role_required()
 def export_csv(request, pk, table):
     journey = _journey(pk)
+    def report():
+        return snapshots.funnel_report(journey, _cohort_unit(request), timezone.get_current_timezone())
+
     builders = {
-        "funnel": lambda: tables.funnel_table(funnel.journey_funnel(journey, unit=_cohort_unit(request),
-                                                                     tz=timezone.get_current_timezone())),
-        "cohorts": lambda: tables.cohort_table(funnel.journey_funnel(journey, unit=_cohort_unit(request),
-                                                                      tz=timezone.get_current_timezone())),
+        "funnel": lambda: tables.funnel_table(report()[0]),
+        "cohorts": lambda: tables.cohort_table(report()[0]),
         "variants": lambda: tables.variant_table(ab.split_results(journey)),
         "nodes": lambda: tables.node_table(node_rows(journey), documents.goal_keys(documents.journey_document(journey))),
-        "activity": lambda: tables.activity_table(funnel.daily_activity(journey, tz=timezone.get_current_timezone())),
+        "activity": lambda: tables.activity_table(report()[1]),
         "history": lambda: tables.history_table(Promotion.objects.filter(journey=journey).select_related("created_by")),
     }
     if table not in builders:
