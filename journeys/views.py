@@ -210,10 +210,14 @@ def canvas_text():
     }
 
 
+def _archived():
+    return _json_error(_("This journey is archived and can no longer be changed."), status=409)
+
+
 def _journey_for_write(request, pk):
     journey = get_object_or_404(Journey, pk=pk)
     if journey.status == Journey.Status.ARCHIVED:
-        return journey, _json_error(_("This journey is archived and can no longer be changed."), status=409)
+        return journey, _archived()
     return journey, None
 
 
@@ -276,6 +280,8 @@ def _taken_keys(params):
 def node_settings(request, pk, key):
     """GET: the node's settings form; POST: validate it and hand the cleaned node to the canvas."""
     journey = get_object_or_404(Journey, pk=pk)
+    if request.method == "POST" and journey.status == Journey.Status.ARCHIVED:
+        return _archived()
     params = request.POST if request.method == "POST" else request.GET
     node, stored_keys = _node_from_request(journey, key, params)
     form_class = FORMS[node["type"]]
@@ -324,6 +330,8 @@ def journey_settings(request, pk):
     """The journey's own settings (name, goals, exits, quiet hours…), same apply-then-save flow."""
     journey = get_object_or_404(Journey, pk=pk)
     can_edit = _can_edit(request) and journey.status != Journey.Status.ARCHIVED
+    if request.method == "POST" and not can_edit:
+        return _archived()
     if request.method == "POST":
         form = SettingsForm(request.POST)
         if form.is_valid():

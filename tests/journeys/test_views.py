@@ -206,10 +206,15 @@ def test_a_malformed_save_is_a_400_and_changes_nothing(ed, body):
     assert (journey.draft, journey.draft_revision) == before
 
 
-def test_an_archived_journey_cannot_be_saved(ed):
+def test_an_archived_journey_cannot_be_saved_or_edited_through_its_forms(ed):
     journey = simple_journey()
     services.journey_archive(journey)
+    before = (journey.draft, journey.draft_revision)
     assert save(ed, journey, journey.draft, journey.draft_revision).status_code == 409
+    assert ed.post(f"/journeys/{journey.pk}/nodes/end/", {"type": "exit", "key": "gone"}).status_code == 409
+    assert ed.post(f"/journeys/{journey.pk}/settings/", {"name": "x", "timezone": "UTC", "reentry": "never"}).status_code == 409
+    journey.refresh_from_db()
+    assert (journey.draft, journey.draft_revision) == before
 
 
 def test_a_viewer_cannot_save_publish_apply_a_node_or_change_status(ro):
@@ -398,3 +403,4 @@ def test_members_at_a_step_are_listed_twenty_per_page(ed, onboarding):
     assert (len(shown[0]), len(shown[1])) == (20, 3)
     assert set(shown[0] + shown[1]) == {m.external_id for m in members}
     assert "Page 1 of 2" in first.content.decode()
+    assert f'href="/members/m/{members[0].external_id}/"' in first.content.decode() + second.content.decode()
