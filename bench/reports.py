@@ -11,7 +11,10 @@ measures, through the Django test client with a signed-in viewer:
 
 - GET /api/v1/journeys/{id}/stats (steady state: the variant rollup is fresh, as the beat keeps it),
 - the rollup refresh itself (reports.rollups.refresh, what the beat task does per journey),
-- GET /api/v1/journeys/{id}/funnel?cohort=day and ?cohort=week (computed live).
+- the funnel computation (reports.snapshots.compute: funnel + daily activity, what a stale
+  read triggers in the background), per cohort unit,
+- GET /api/v1/journeys/{id}/funnel?cohort=day and ?cohort=week (served from the snapshot),
+- GET /reports/{id}/ (the whole report page).
 
 Prints p50/p95/max per request in milliseconds and writes var/bench/reports.json.
 """
@@ -161,7 +164,7 @@ def measure(client, url, samples):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enrolments", type=int, default=1_000_000)
-    parser.add_argument("--samples", type=int, default=200, help="requests measured for /stats (funnel: a tenth)")
+    parser.add_argument("--samples", type=int, default=200, help="requests measured per endpoint (report page: a fifth)")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     args = parser.parse_args(argv)
     setup_django()
@@ -186,6 +189,16 @@ def main(argv=None):
             started = time.perf_counter()
             rollups.refresh(journey)
             refresh.append((time.perf_counter() - started) * 1000)
+        from reports import snapshots
+
+        funnel_compute = {}
+        for unit in ("day", "week"):
+            runs = []
+            for _ in range(2):
+                started = time.perf_counter()
+                snapshots.compute(journey, unit, settings.TIME_ZONE)
+                runs.append((time.perf_counter() - started) * 1000)
+            funnel_compute[unit] = {"runs": len(runs), "median": round(statistics.median(runs), 1), "max": round(max(runs), 1)}
         user = get_user_model().objects.create_user("bench-viewer", password="x")
         user.groups.add(Group.objects.get(name="viewer"))
         client = Client()
@@ -198,8 +211,10 @@ def main(argv=None):
             "generate_seconds": timings,
             "rollup_refresh_ms": {"runs": len(refresh), "median": round(statistics.median(refresh), 1), "max": round(max(refresh), 1)},
             "stats": measure(client, f"/api/v1/journeys/{journey.pk}/stats", args.samples),
-            "funnel_day": measure(client, f"/api/v1/journeys/{journey.pk}/funnel?cohort=day", max(5, args.samples // 10)),
-            "funnel_week": measure(client, f"/api/v1/journeys/{journey.pk}/funnel?cohort=week", max(5, args.samples // 10)),
+            "funnel_compute_ms": funnel_compute,
+            "funnel_day": measure(client, f"/api/v1/journeys/{journey.pk}/funnel?cohort=day", args.samples),
+            "funnel_week": measure(client, f"/api/v1/journeys/{journey.pk}/funnel?cohort=week", args.samples),
+            "report_page": measure(client, f"/reports/{journey.pk}/", max(10, args.samples // 5)),
             "cpu_count": os.cpu_count(),
         }
     finally:
