@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
@@ -54,11 +55,11 @@ def save_channel(data, *, instance=None):
     """
     channel = instance or Channel(key=data.get("key", ""))
     if instance is None and channel.key in RESERVED_PATHS:
-        raise TouchpointError({"key": f"{channel.key!r} is reserved by the pages; choose another key"})
+        raise TouchpointError({"key": _("%(key)r is reserved by the pages; choose another key") % {"key": channel.key}})
     if instance is not None and data.get("key") not in (None, instance.key):
-        raise TouchpointError({"key": "the key of a channel cannot change: journeys refer to it"})
+        raise TouchpointError({"key": _("the key of a channel cannot change: journeys refer to it")})
     if instance is None and Channel.objects.filter(key=channel.key).exists():
-        raise TouchpointError({"key": f"a channel with the key {channel.key!r} already exists"})
+        raise TouchpointError({"key": _("a channel with the key %(key)r already exists") % {"key": channel.key}})
     for name in CHANNEL_FIELDS:
         if name in data:
             setattr(channel, name, data[name])
@@ -67,7 +68,7 @@ def save_channel(data, *, instance=None):
     if "config" in data:
         new_config = {} if data["config"] is None else data["config"]
         if not isinstance(new_config, dict):
-            raise TouchpointError({"config": "config must be a JSON object"})
+            raise TouchpointError({"config": _("config must be a JSON object")})
         kept = {k: v for k, v in (channel.config or {}).items() if k in ALL_SECRET_FIELDS and k not in new_config}
         channel.config = {**new_config, **kept}
     backend_secrets = BACKENDS[channel.backend].secret_field_names() if channel.backend in BACKENDS else set()
@@ -76,11 +77,12 @@ def save_channel(data, *, instance=None):
     if data.get("secret"):
         channel.secret = data["secret"]
     if channel.kind not in Channel.Kind.values:
-        raise TouchpointError({"kind": f"unknown kind {channel.kind!r}; expected one of {Channel.Kind.values}"})
+        raise TouchpointError({"kind": _("unknown kind %(kind)r; expected one of %(kinds)s") % {"kind": channel.kind, "kinds": ", ".join(Channel.Kind.values)}})
     backend = BACKENDS.get(channel.backend)
     if backend is None or (backend.kinds is not None and channel.kind not in backend.kinds):
-        raise TouchpointError({"backend": f"backend {channel.backend!r} cannot send {channel.kind!r} messages; "
-                                          f"use one of {backends_for_kind(channel.kind)}"})
+        raise TouchpointError({"backend": _("backend %(backend)r cannot send %(kind)r messages; use one of %(backends)s")
+                               % {"backend": channel.backend, "kind": channel.kind,
+                                  "backends": ", ".join(backends_for_kind(channel.kind))}})
     try:
         backend.validate_config(channel.config)
     except ConfigError as exc:
@@ -97,11 +99,11 @@ TEMPLATE_FIELDS = ("name", "channel", "subject", "body", "fields")
 def save_template(data, *, instance=None):
     template = instance or Template(slug=data.get("slug", ""))
     if instance is None and template.slug in RESERVED_PATHS:
-        raise TouchpointError({"slug": f"{template.slug!r} is reserved by the pages; choose another slug"})
+        raise TouchpointError({"slug": _("%(slug)r is reserved by the pages; choose another slug") % {"slug": template.slug}})
     if instance is not None and data.get("slug") not in (None, instance.slug):
-        raise TouchpointError({"slug": "the slug of a template cannot change: journeys refer to it"})
+        raise TouchpointError({"slug": _("the slug of a template cannot change: journeys refer to it")})
     if instance is None and Template.objects.filter(slug=template.slug).exists():
-        raise TouchpointError({"slug": f"a template with the slug {template.slug!r} already exists"})
+        raise TouchpointError({"slug": _("a template with the slug %(slug)r already exists") % {"slug": template.slug}})
     for name in TEMPLATE_FIELDS:
         if name in data:
             setattr(template, name, data[name] if data[name] is not None else "")
@@ -142,8 +144,8 @@ def send_test(channel, member, *, subject="", body):
     try:
         return backend.send(channel, message)
     except ChannelError as exc:
-        kind = "permanent" if exc.permanent else "transient"
-        raise TouchpointError({"__all__": f"{kind} error: {exc}"}) from None
+        message = _("permanent error: %(error)s") if exc.permanent else _("transient error: %(error)s")
+        raise TouchpointError({"__all__": message % {"error": exc}}) from None
 
 
 # --- receipts ---------------------------------------------------------------------------------
@@ -172,7 +174,7 @@ def record_receipt(delivery_id, status):
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update(of=("self",)).select_related("member", "channel").get(id=delivery_id)
         if delivery.status in NEVER_SENT and delivery.claimed_at is None:
-            raise TouchpointError({"delivery": f"delivery {delivery.id} has not been sent (status {delivery.status})"})
+            raise TouchpointError({"delivery": _("delivery %(id)s has not been sent (status %(status)s)") % {"id": delivery.id, "status": delivery.status}})
         events = []
         if status == "failed":
             delivery.status, delivery.reason = S.FAILED, "the provider reported a failure"
@@ -206,7 +208,7 @@ def save_quiet_period(data, *, instance=None):
         if name in data:
             setattr(period, name, data[name])
     if period.end_date < period.start_date:
-        raise TouchpointError({"end_date": "the last day cannot be before the first day"})
+        raise TouchpointError({"end_date": _("the last day cannot be before the first day")})
     period.save()
     return period
 

@@ -10,6 +10,8 @@ operators (the cheap way to build a gigabyte string), and the output is capped.
 import functools
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import LoopContext
@@ -62,23 +64,27 @@ ENV = _environment()
 def _check_source(source, where):
     problem = _source_problem(source)
     if problem:
-        raise TemplateError(f"{where}: {problem}")
+        message, params = problem
+        raise TemplateError(f"{where}: " + _(message) % params)
 
 
 @functools.lru_cache(maxsize=1024)
 def _source_problem(source):
-    """Why `source` may not be used as a message template, or "" (cached: the sender asks per message)."""
+    """Why `source` may not be used as a message template, as (untranslated message, params), or None.
+
+    Cached (the sender asks once per message), so the text is translated by the caller.
+    """
     try:
         tree = ENV.parse(source)
     except TemplateSyntaxError as exc:
-        return f"syntax error on line {exc.lineno}: {exc.message}"
+        return gettext_noop("syntax error on line %(line)s: %(error)s"), {"line": exc.lineno, "error": exc.message}
     for node_type, label in FORBIDDEN_NODES.items():
         if tree.find(node_type) is not None:
-            return f"'{{% {label} %}}' is not allowed in message templates"
+            return gettext_noop("'{%% %(tag)s %%}' is not allowed in message templates"), {"tag": label}
     # `self` is Jinja's handle on the template object itself; messages have no use for it.
     if any(name.name == "self" for name in tree.find_all(nodes.Name)):
-        return "'self' is not available in message templates"
-    return ""
+        return gettext_noop("'self' is not available in message templates"), {}
+    return None
 
 
 def validate_source(source, where="body"):
@@ -97,13 +103,13 @@ def render_string(source, context, where="body"):
     try:
         output = _compiled(source or "").render(context)
     except SecurityError as exc:
-        raise TemplateError(f"{where}: not allowed: {exc}") from None
+        raise TemplateError(f"{where}: " + _("not allowed: %(error)s") % {"error": exc}) from None
     except UndefinedError as exc:
         raise TemplateError(f"{where}: {exc.message}") from None
     except (TypeError, ValueError, ArithmeticError, LookupError) as exc:
         raise TemplateError(f"{where}: {exc}") from None
     if len(output) > MAX_OUTPUT:
-        raise TemplateError(f"{where}: the rendered text is longer than {MAX_OUTPUT} characters")
+        raise TemplateError(f"{where}: " + _("the rendered text is longer than %(n)s characters") % {"n": MAX_OUTPUT})
     return output
 
 
@@ -201,24 +207,24 @@ def check_structure(channel, subject, body, fields):
         except TemplateError as exc:
             report.error(name, str(exc))
     if not isinstance(fields, dict):
-        report.error("fields", "fields must be a JSON object")
+        report.error("fields", _("fields must be a JSON object"))
         return report
     _check_field_sources(fields, "fields", report)
     kind = channel.kind
     if kind == "email" and not (subject or "").strip():
-        report.error("subject", "an e-mail needs a subject")
+        report.error("subject", _("an e-mail needs a subject"))
     if kind == "push" and not (subject or "").strip():
-        report.error("subject", "a push notification needs a title (the subject)")
+        report.error("subject", _("a push notification needs a title (the subject)"))
     if kind in ("wechat_template", "miniprogram"):
         if not str(fields.get("template_id", "")).strip():
-            report.error("fields", "fields.template_id is required: the template id registered with WeChat")
+            report.error("fields", _("fields.template_id is required: the template id registered with WeChat"))
         data = fields.get("data")
         if not isinstance(data, dict) or not data:
-            report.error("fields", 'fields.data must map WeChat field keys to text, e.g. {"thing1": "{{ member.name }}"}')
+            report.error("fields", _('fields.data must map WeChat field keys to text, e.g. {"thing1": "{{ member.name }}"}'))
         elif any(not isinstance(v, str) for v in data.values()):
-            report.error("fields", "every value in fields.data must be text")
+            report.error("fields", _("every value in fields.data must be text"))
     if kind == "sms" and not (body or "").strip():
-        report.error("body", "an SMS needs a text")
+        report.error("body", _("an SMS needs a text"))
     return report
 
 
@@ -248,24 +254,27 @@ def check_rendered(channel, rendered, report=None):
             max_segments = int(config.get("max_segments", 3))
         except (TypeError, ValueError):
             max_segments = 3
-        report.note("body", f"{len(text)} characters including the signature, {segments} SMS segment(s)")
+        report.note("body", _("%(n)s characters including the signature, %(segments)s SMS segment(s)")
+                    % {"n": len(text), "segments": segments})
         if segments > max_segments:
-            report.error("body", f"{len(text)} characters including the signature is {segments} SMS segments; the channel allows {max_segments}")
+            report.error("body", _("%(n)s characters including the signature is %(segments)s SMS segments; the channel allows %(max)s")
+                         % {"n": len(text), "segments": segments, "max": max_segments})
     elif kind in ("wechat_template", "miniprogram"):
         for key, value in (rendered.fields.get("data") or {}).items():
             prefix = key.rstrip("0123456789")
             limit = WECHAT_VALUE_LIMITS.get(prefix) if kind == "miniprogram" else 200
             if limit and len(str(value)) > limit:
-                report.error("fields", f"fields.data.{key} is {len(str(value))} characters; WeChat allows {limit}")
+                report.error("fields", _("fields.data.%(key)s is %(n)s characters; WeChat allows %(limit)s")
+                             % {"key": key, "n": len(str(value)), "limit": limit})
     elif kind == "push":
         if len(rendered.subject) > 50:
-            report.error("subject", f"the push title is {len(rendered.subject)} characters; keep it to 50")
+            report.error("subject", _("the push title is %(n)s characters; keep it to 50") % {"n": len(rendered.subject)})
         if len(rendered.body) > 200:
-            report.error("body", f"the push text is {len(rendered.body)} characters; keep it to 200")
+            report.error("body", _("the push text is %(n)s characters; keep it to 200") % {"n": len(rendered.body)})
     elif kind == "wecom":
         if len(rendered.body.encode()) > 2048:
-            report.error("body", "a WeCom text message may be at most 2048 bytes")
+            report.error("body", _("a WeCom text message may be at most 2048 bytes"))
     elif kind == "email":
         if "\n" in rendered.subject or "\r" in rendered.subject:
-            report.error("subject", "the subject must be one line")
+            report.error("subject", _("the subject must be one line"))
     return report

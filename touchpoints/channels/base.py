@@ -7,6 +7,8 @@ flag tells the sender whether a retry can help.
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 
 class ChannelError(Exception):
     permanent = False
@@ -92,17 +94,18 @@ class Backend:
     def validate_config(cls, config):
         """Raises ConfigError for a config this backend cannot use."""
         if not isinstance(config, dict):
-            raise ConfigError("config must be a JSON object")
+            raise ConfigError(_("config must be a JSON object"))
         known = {f.name for f in cls.config_fields}
         unknown = sorted(set(config) - known)
         if unknown:
-            raise ConfigError(f"unknown config key {unknown[0]!r} for backend {cls.name!r}; expected one of {sorted(known)}")
+            raise ConfigError(_("unknown config key %(key)r for backend %(backend)r; expected one of %(keys)s")
+                              % {"key": unknown[0], "backend": cls.name, "keys": ", ".join(sorted(known))})
         for f in cls.config_fields:
             value = config.get(f.name)
             if f.required and value in (None, ""):
-                raise ConfigError(f"config key {f.name!r} is required for backend {cls.name!r}")
+                raise ConfigError(_("config key %(key)r is required for backend %(backend)r") % {"key": f.name, "backend": cls.name})
             if value is not None and not isinstance(value, (str, int, float, bool)):
-                raise ConfigError(f"config key {f.name!r} must be a string or a number")
+                raise ConfigError(_("config key %(key)r must be a string or a number") % {"key": f.name})
         cls.check_config(config)
 
     @classmethod

@@ -4,6 +4,7 @@ import json
 from urllib.parse import urlsplit
 
 import requests
+from django.utils.translation import gettext as _
 
 from .base import ConfigError, PermanentError, TransientError
 
@@ -15,12 +16,16 @@ RETRYABLE_4XX = {408, 425, 429}
 def check_url(url, key="url"):
     parts = urlsplit(str(url))
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"config key {key!r} must be an http(s) URL")
+        raise ConfigError(_("config key %(key)r must be an http(s) URL") % {"key": key})
+
+
+MAX_TIMEOUT = 60.0
 
 
 def timeout_of(config):
+    """The channel's timeout, bounded so that a batch always ends well inside the sender's lease."""
     try:
-        return float(config.get("timeout", DEFAULT_TIMEOUT))
+        return min(max(float(config.get("timeout", DEFAULT_TIMEOUT)), 1.0), MAX_TIMEOUT)
     except (TypeError, ValueError):
         return DEFAULT_TIMEOUT
 

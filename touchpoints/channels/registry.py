@@ -1,5 +1,7 @@
 """Backend name → backend class, and which backends may serve which channel kind."""
 
+from django.utils.translation import gettext as _
+
 from .base import ConfigError
 from .console import ConsoleBackend
 from .email import EmailBackend
@@ -21,7 +23,7 @@ def get_backend(name):
     try:
         return BACKENDS[name]()
     except KeyError:
-        raise ConfigError(f"unknown backend {name!r}; expected one of {sorted(BACKENDS)}") from None
+        raise ConfigError(_("unknown backend %(name)r; expected one of %(names)s") % {"name": name, "names": ", ".join(BACKENDS)}) from None
 
 
 def backends_for_kind(kind):
@@ -32,7 +34,8 @@ def validate_channel(kind, backend_name, config):
     """Raises ConfigError (message names the field) unless `backend_name` can serve `kind` with `config`."""
     backend = BACKENDS.get(backend_name)
     if backend is None:
-        raise ConfigError(f"unknown backend {backend_name!r}; expected one of {sorted(BACKENDS)}")
+        raise ConfigError(_("unknown backend %(name)r; expected one of %(names)s") % {"name": backend_name, "names": ", ".join(BACKENDS)})
     if backend.kinds is not None and kind not in backend.kinds:
-        raise ConfigError(f"backend {backend_name!r} cannot send {kind!r} messages; use one of {backends_for_kind(kind)}")
+        raise ConfigError(_("backend %(backend)r cannot send %(kind)r messages; use one of %(backends)s")
+                          % {"backend": backend_name, "kind": kind, "backends": ", ".join(backends_for_kind(kind))})
     backend.validate_config(config)
