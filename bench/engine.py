@@ -18,6 +18,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import resource
 import sys
 import time
 from datetime import UTC, datetime
@@ -178,6 +179,8 @@ def main(argv=None):
         print(f"  engine ({args.workers} process(es), batch {args.batch}): {moved:>10,} member-steps in {engine_seconds:7.2f} s "
               f"= {engine_rate:>9,.0f} /s  ({handled:,} node visits handled)")
         print(f"  engine / SQL floor: {engine_rate / sql_rate:.0%}   (targets: ≥ 30,000 /s and ≥ 50%)")
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(f"  peak RSS of an engine worker process: {peak:.0f} MB (target < 300 MB)")
     finally:
         if not args.keep:
             connection.creation.destroy_test_db(database, verbosity=0)

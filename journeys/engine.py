@@ -242,6 +242,11 @@ def advance_batch(shard=None, *, now, batch_size=BATCH_SIZE):
     for attempt in range(CLAIM_RETRIES):
         try:
             with transaction.atomic():
+                if connection.vendor == "postgresql":
+                    # Check foreign keys as rows are written, not at commit, which would keep the
+                    # counter rows (updated last) locked against the other shards' batches meanwhile.
+                    with connection.cursor() as cursor:
+                        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                 steps = _claim(shard, now, batch_size)
                 if not steps:
                     return None
@@ -261,10 +266,17 @@ def _claim(shard, now, batch_size):
     due = Enrollment.objects.filter(status__in=Enrollment.OPEN, due_at__lte=now, journey__status=Journey.Status.LIVE)
     if shard is not None:
         due = due.filter(shard=shard)
-    rows = (due.select_for_update(skip_locked=True, of=("self",)).order_by("due_at")
-            .values_list("id", "member_id", "journey_id", "version_id", "node_key", "visit", "node_entered_at",
-                         "enrolled_at", "assignments", "status", "due_at")[:batch_size])
-    return [Step(row) for row in rows]
+    query = (due.select_for_update(skip_locked=True, of=("self",)).order_by("due_at")
+             .values_list("id", "member_id", "journey_id", "version_id", "node_key", "visit", "node_entered_at",
+                          "enrolled_at", "assignments", "status", "due_at")[:batch_size])
+    if connection.vendor != "postgresql":
+        return [Step(row) for row in query]
+    # On PostgreSQL read plain tuples: the ORM's per-row converters cost more than the claim itself.
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [Step((*row[:8], json.loads(row[8]) if isinstance(row[8], str) else row[8], *row[9:])) for row in rows]
 
 
 def _run(steps, now):
@@ -376,8 +388,9 @@ class Writer:
             insert_rows(Delivery, ["kind", "enrollment", "member", "journey", "version", "node_key", "visit", "variant",
                                    "channel", "template", "payload", "priority", "status", "reason", "scheduled_at",
                                    "attempts", "provider_message_id", "cost", "created_at"], run.deliveries)
-        bump_stats(self.stats)
         _apply_member_actions(run)
+        # Last: concurrent batches share these counter rows, so hold their locks only until commit.
+        bump_stats(self.stats)
 
 
 # --- Set-based writes ---------------------------------------------------------------------------
