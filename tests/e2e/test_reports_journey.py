@@ -109,6 +109,7 @@ def test_the_report_charts_speak_chinese_by_default_and_are_disposed_when_htmx_s
     page.locator('[data-kind="funnel"] canvas').wait_for()
     assert page.locator('[data-kind="funnel"]').get_attribute("data-locale") == "ZH"
     assert page.locator("h2", has_text="漏斗").count() + page.locator("h2", has_text="Funnel").count() == 1
+    page.screenshot(path=str(SHOTS / "report-journey-zh.png"), full_page=True)
     disposed = page.evaluate("""() => {
         const el = document.querySelector('[data-kind="funnel"]');
         const chart = window.echarts.getInstanceByDom(el);
@@ -116,4 +117,3 @@ def test_the_report_charts_speak_chinese_by_default_and_are_disposed_when_htmx_s
         return chart.isDisposed();
     }""")
     assert disposed is True
-    page.screenshot(path=str(SHOTS / "report-journey-zh.png"), full_page=True)

@@ -96,3 +96,20 @@ def test_the_cohort_toggle_swaps_only_the_cohort_partial_over_htmx(english, view
     assert "Week of enrolment" in html and "<html" not in html
     full = client.get(f"/reports/{counted.journey.pk}/?cohort=week").content.decode()
     assert "<html" in full and "Week of enrolment" in full
+
+
+def test_a_journey_without_goals_or_splits_still_has_a_report_and_stats(english, viewer, api):
+    from .conftest import World, publish
+
+    world = World(publish({"format": "journey/v1", "name": "Tag new members", "settings": {},
+                           "nodes": [{"key": "start", "type": "entry", "config": {"manual": True}},
+                                     {"key": "tag", "type": "action", "config": {"add_tag": "new"}}],
+                           "edges": [{"from": "start", "to": "tag"}]}))
+    world.enrol(3)
+    page = english(viewer).get(f"/reports/{world.journey.pk}/")
+    assert page.status_code == 200
+    assert "This journey has no split node." in page.content.decode()
+    stats = api.get(f"/api/v1/journeys/{world.journey.pk}/stats").json()
+    assert stats["splits"] == {} and stats["goals"] == {}
+    funnel = api.get(f"/api/v1/journeys/{world.journey.pk}/funnel").json()
+    assert funnel["overall"] == {"entered": 3, "steps": []}
