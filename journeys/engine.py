@@ -174,7 +174,7 @@ class Run:
                                                           converted_at__lte=self.now).values("member_id"))
 
         query = compile_rule(rule, now=self.now, goal_resolver=goal_resolver)
-        return set(Member.objects.filter(id__in={s.member_id for s in steps}).filter(query).values_list("id", flat=True))
+        return set(with_ids(Member.objects.filter(query), "id", {s.member_id for s in steps}).values_list("id", flat=True))
 
     def segment_rule(self, slug):
         from members.models import Segment
@@ -344,6 +344,8 @@ class Writer:
                 return True
             self.settle(step, WAITING, due_at=step.due_at)
             return False
+        if step.outcome not in ("leave", "finish"):
+            raise RuntimeError(f"node {step.node_key} left enrolment {step.id} without an outcome")
         note = run.skipped.pop(step.id, "") or step.note or ""
         self.logs.append((step.id, step.journey_id, step.version_id, step.member_id, step.node_key, step.visit,
                           step.arrived_at, step.time, step.branch or "", note[:255]))
