@@ -93,3 +93,17 @@ def test_an_unknown_journey_is_a_404(api):
 def test_the_openapi_schema_lists_the_journey_endpoints(api):
     schema = api.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
     assert "/api/v1/journeys/{id}/publish" in schema
+
+
+def test_malformed_json_or_a_non_document_body_is_a_400_and_leaves_the_draft_alone(api, created):
+    url = f"/api/v1/journeys/{created.json()['id']}"
+    assert api.put(url, "{not json", content_type="application/json").status_code == 400
+    assert api.put(url, [1, 2], format="json").status_code == 400
+    assert api.put(url, simple(), format="json", HTTP_IF_MATCH="yesterday").status_code == 400
+    assert api.get(url)["ETag"] == '"1"'
+
+
+def test_publish_with_a_mapping_to_an_unknown_node_is_a_400_naming_the_old_node(api, created):
+    response = api.post(f"/api/v1/journeys/{created.json()['id']}/publish",
+                        {"migrate": True, "mapping": {"gone": "nowhere"}}, format="json")
+    assert response.status_code == 400 and response.json()["errors"][0]["node"] == "gone"
