@@ -14,6 +14,12 @@ from . import engine
 from .models import Enrollment, GoalConversion, Journey
 
 
+# An `inactive` entry enrols members whose last event crossed the N-day mark within this span
+# before the tick (so a stopped beat or a pause of up to a week loses nobody); older lapses, such as
+# those already lapsed when the journey is published, are not back-filled.
+LAPSE_CATCH_UP = timedelta(days=7)
+
+
 def _live_versions(graphs):
     """(journey id, version id, graph) of every live journey."""
     rows = list(Journey.objects.filter(status=Journey.Status.LIVE, current_version__isnull=False)
@@ -189,8 +195,14 @@ def enroll_scheduled(now):
         elif "inactive" in config:
             spec = config["inactive"]
             cutoff = now - timedelta(days=spec["days"])
-            lapsed = dict(Event.objects.filter(name=spec["event"]).values("member_id").annotate(last=Max("occurred_at"))
-                          .filter(last__lte=cutoff).values_list("member_id", "last"))
+            # Members who crossed the N-day mark recently: a range scan of the (name, occurred_at) index
+            # instead of every member's history on every tick. LAPSE_CATCH_UP covers missed ticks.
+            recent_events = Event.objects.filter(name=spec["event"], occurred_at__gt=cutoff - LAPSE_CATCH_UP,
+                                                 occurred_at__lte=cutoff)
+            lapsed = dict(recent_events.values("member_id").annotate(last=Max("occurred_at")).values_list("member_id", "last"))
+            active_since = set(Event.objects.filter(name=spec["event"], occurred_at__gt=cutoff, member_id__in=list(lapsed))
+                               .values_list("member_id", flat=True))
+            lapsed = {m: last for m, last in lapsed.items() if m not in active_since}
             if config.get("where") and lapsed:
                 from members.rules import compile_rule
 

@@ -69,3 +69,11 @@ def test_conversions_count_on_every_node_the_member_visited_before_and_after_con
     assert stats["goals"]["first_order"] == 1
     assert {key: stats["nodes"][key]["conversions"]["first_order"] for key in visited} == dict.fromkeys(visited, 1)
     assert set(visited) == {"start", "ab", "d2", "ordered", "first", "w2"}
+
+
+def test_members_who_lapsed_long_before_the_journey_went_live_are_not_back_filled(members):
+    journey = journey_entering_by({"inactive": {"event": "order_paid", "days": 15}})
+    long_gone = members(1)[0]
+    ingest_events([{"member": long_gone.external_id, "name": "order_paid", "occurred_at": T0.isoformat()}])
+    call_command("tick", at=(T0 + timedelta(days=60)).isoformat())
+    assert not Enrollment.objects.filter(journey=journey).exists()
