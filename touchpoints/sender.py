@@ -35,6 +35,7 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -409,7 +410,7 @@ def _record(outcomes, token, stats):
             else:
                 delivery.status, delivery.reason, delivery.sent_at = S.SENT, "", now
                 delivery.provider_message_id = (outcome.provider_message_id or "")[:128]
-                delivery.cost = item.channel.cost_per_message or 0
+                delivery.cost = item.channel.cost_per_message
                 stats.sent += 1
             updated.append(delivery)
         _write(updated, ("status", "reason", "scheduled_at", "sent_at", "provider_message_id", "cost", "claimed_at", "claim_token"))
@@ -431,7 +432,11 @@ def _write(rows, fields):
     for name in fields:
         values = [getattr(row, name) for row in rows]
         # jsonb travels as text: psycopg would otherwise send a Python dict list as a composite.
-        columns.append([json.dumps(v) for v in values] if PG_TYPES[name] == "jsonb" else values)
+        if PG_TYPES[name] == "jsonb":
+            values = [json.dumps(v) for v in values]
+        elif PG_TYPES[name] == "numeric":
+            values = [None if v is None else Decimal(v) for v in values]  # psycopg refuses int/Decimal mixes
+        columns.append(values)
     unnest = ", ".join(["%s::bigint[]"] + [f"%s::{'text' if PG_TYPES[n] == 'jsonb' else PG_TYPES[n]}[]" for n in fields])
     assignments = ", ".join(f"{n} = u.{n}{'::jsonb' if PG_TYPES[n] == 'jsonb' else ''}" for n in fields)
     with connection.cursor() as cursor:

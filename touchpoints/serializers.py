@@ -21,6 +21,7 @@ class ChannelSerializer(serializers.ModelSerializer):
         fields = ["key", "name", "kind", "backend", "config", "secret", "secret_set", "credentials_set",
                   "cost_per_message", "rate_per_minute", "max_attempts", "enabled", "updated_at"]
         read_only_fields = ["updated_at"]
+        extra_kwargs = {"cost_per_message": {"min_value": 0}, "rate_per_minute": {"min_value": 1}}
 
     def get_secret_set(self, channel) -> bool:
         return bool(channel.secret)

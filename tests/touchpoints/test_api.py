@@ -47,6 +47,10 @@ def test_a_put_without_credentials_keeps_the_stored_ones(admin_api):
     ({"key": "x", "kind": "sms", "config": {"nonsense": 1}}, "config"),
     ({"key": "x", "kind": "sms", "config": []}, "config"),
     ({"key": "not a slug", "kind": "sms"}, "key"),
+    ({"key": "x", "kind": "sms", "cost_per_message": "-1"}, "cost_per_message"),
+    ({"key": "x", "kind": "sms", "rate_per_minute": 0}, "rate_per_minute"),
+    ({"key": "x", "kind": "sms", "max_attempts": 0}, "max_attempts"),
+    ({"key": "x", "kind": "sms", "config": "text"}, "config"),
 ])
 def test_a_bad_channel_is_refused_with_a_400_naming_the_field_and_nothing_is_stored(admin_api, body, field):
     answer = admin_api.post("/api/v1/channels", body, format="json")

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -301,3 +302,12 @@ def test_a_sender_process_killed_mid_send_leaves_exactly_one_delivered_message(p
     assert delivery.status == "sent"
     assert [r["headers"]["Idempotency-Key"] for r in provider.requests] == [delivery.idempotency_key] * 2
     assert provider.delivered_keys() == {delivery.idempotency_key}
+
+
+def test_a_batch_mixing_free_and_paid_channels_records_each_deliverys_cost(db):
+    free = queued(ChannelFactory(key="wecom", kind="wecom", backend="console", cost_per_message=Decimal("0")))
+    paid = queued(ChannelFactory(key="sms", kind="sms", backend="console", cost_per_message=Decimal("0.045")))
+    run_at(NOON)
+    free.refresh_from_db()
+    paid.refresh_from_db()
+    assert (free.status, free.cost, paid.status, paid.cost) == ("sent", Decimal("0"), "sent", Decimal("0.045"))
