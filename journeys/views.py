@@ -374,10 +374,13 @@ def journey_publish(request, pk):
     has_members = journey.current_version_id and Enrollment.objects.filter(
         journey=journey, status__in=Enrollment.OPEN).exists()
     if has_members and request.POST.get("confirm") != "1":
-        rows = services.migration_preview(journey, mapping=mapping)
+        labels = {n.get("key"): n.get("label") or n.get("key") for document in (journey.current_version.document, journey.draft)
+                  for n in document.get("nodes", []) if isinstance(n, dict)}
+        rows = [{**row, "from_label": labels.get(row["from"]), "to_label": labels.get(row["to"])}
+                for row in services.migration_preview(journey, mapping=mapping)]
         new_keys = [n["key"] for n in journey.draft.get("nodes", [])]
         html = render_to_string("journeys/editor.html#migration", {
-            "journey": journey, "rows": rows, "new_keys": new_keys, "migrate": migrate, "mapping": mapping,
+            "journey": journey, "rows": rows, "new_nodes": [(key, labels[key]) for key in new_keys], "migrate": migrate,
             "removed": sorted({r["from"] for r in rows if r["from"] not in new_keys}),
         }, request=request)
         return JsonResponse({"preview": html})

@@ -480,11 +480,18 @@
       var px = (mx - editor.canvas_x) / editor.zoom, py = (my - editor.canvas_y) / editor.zoom;
       setView(zoom, mx - px * zoom, my - py * zoom);
     }
-    el.addEventListener("wheel", function (e) {
-      if (e.ctrlKey) { return; }  // Drawflow zooms with Ctrl+wheel; a plain wheel pans like a map.
+    // A plain wheel pans like a map; Ctrl+wheel (and trackpad pinch) zooms around the pointer.
+    // Captured on the root so Drawflow's own wheel zoom, which pivots on a corner, never runs.
+    root.addEventListener("wheel", function (e) {
+      if (!e.target.closest || !e.target.closest("#drawflow")) { return; }
       e.preventDefault();
-      setView(editor.zoom, editor.canvas_x - e.deltaX, editor.canvas_y - e.deltaY);
-    }, {passive: false});
+      e.stopPropagation();
+      if (!e.ctrlKey) { setView(editor.zoom, editor.canvas_x - e.deltaX, editor.canvas_y - e.deltaY); return; }
+      var rect = el.getBoundingClientRect(), mx = e.clientX - rect.left, my = e.clientY - rect.top;
+      var zoom = Math.max(editor.zoom_min, Math.min(editor.zoom_max, editor.zoom * (e.deltaY < 0 ? 1.1 : 1 / 1.1)));
+      var px = (mx - editor.canvas_x) / editor.zoom, py = (my - editor.canvas_y) / editor.zoom;
+      setView(zoom, mx - px * zoom, my - py * zoom);
+    }, {passive: false, capture: true});
 
     // --- Palette: drag, click, keyboard -------------------------------------------------------------
     root.querySelectorAll("[data-node-type]").forEach(function (item) {
@@ -588,6 +595,7 @@
       if (answer.body.preview) {
         modal.querySelector("[data-modal-body]").innerHTML = answer.body.preview;
         modal.hidden = false;
+        toastEl.hidden = true;
         return;
       }
       if (answer.status !== 200) { toast(answer.body.error || String(answer.status), "bad"); return; }

@@ -344,7 +344,7 @@ def test_republishing_with_members_inside_previews_the_migration_before_confirmi
     services.enroll_members(onboarding, [m.external_id for m in members])
     Enrollment.objects.filter(journey=onboarding).update(node_key="w1")
     preview = ed.post(f"/journeys/{onboarding.pk}/publish/").json()
-    assert '<td class="mono">w1</td><td class="num">3</td>' in preview["preview"]
+    assert '<span class="mono muted">w1</span></td><td class="num">3</td>' in preview["preview"]
     assert onboarding.versions.count() == 1
     response = ed.post(f"/journeys/{onboarding.pk}/publish/", {"confirm": "1", "migrate": "1"})
     assert response.json()["version"] == 2
