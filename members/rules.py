@@ -57,7 +57,7 @@ from django.db.models.lookups import (
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from .models import Event, LifecycleStage, Member, MemberTag, RFMGroup
+from .models import Event, LifecycleStage, MemberTag, RFMGroup
 
 
 class RuleError(ValueError):
@@ -477,8 +477,3 @@ def _member_last_event(rule, now):
     ever = _events_of(rule, now, within_days=None)
     # Lapsed: nothing since the cutoff, and either did it before or has been a member long enough.
     return ~Q(Exists(recent)) & (Q(Exists(ever)) | Q(registered_at__lte=cutoff))
-
-
-def member_queryset(rule, *, now):
-    """Members matching a saved (goal-free) rule."""
-    return Member.objects.filter(compile_rule(rule, now=now))

@@ -1,7 +1,6 @@
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from members.models import MemberTag
 from tests.factories import EventFactory, MemberFactory, TagFactory
