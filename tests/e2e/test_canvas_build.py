@@ -58,7 +58,6 @@ def apply_node(page, node):
     fill(panel, {"label": node["label"], "key": node["key"], **form_fields(node)})
     panel.locator("[data-action=apply-node]").click()
     page.locator(f'[data-panel] [data-node-panel="{node["key"]}"] .jc-applied').wait_for()
-    wait_saved(page)
     page.locator("[data-panel] [data-action=close-panel]").click()
 
 
