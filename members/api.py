@@ -75,8 +75,8 @@ def _invalid(exc):
     return Response({"detail": str(exc), "errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
 
 
-def _body(request):
-    return request.data if isinstance(request.data, dict) else {}
+def _not_an_object():
+    return Response({"detail": "send a JSON object"}, status=status.HTTP_400_BAD_REQUEST)
 
 
 class SegmentsView(APIView):
@@ -87,7 +87,9 @@ class SegmentsView(APIView):
 
     @extend_schema(request=s.SegmentSerializer, responses={201: s.SegmentSerializer, 400: s.ErrorSerializer})
     def post(self, request):
-        body = _body(request)
+        body = request.data
+        if not isinstance(body, dict):
+            return _not_an_object()
         try:
             segment = save_segment(slug=body.get("slug"), name=body.get("name"), rule=body.get("rule"),
                                    description=body.get("description", ""))
@@ -104,7 +106,9 @@ class SegmentView(APIView):
     @extend_schema(request=s.SegmentSerializer, responses={200: s.SegmentSerializer, 400: s.ErrorSerializer})
     def put(self, request, slug):
         segment = get_object_or_404(Segment, slug=slug)
-        body = _body(request)
+        body = request.data
+        if not isinstance(body, dict):
+            return _not_an_object()
         try:
             save_segment(slug=slug, name=body.get("name", segment.name), rule=body.get("rule", segment.rule),
                          description=body.get("description", segment.description), segment=segment)
@@ -122,7 +126,9 @@ class SegmentPreviewView(APIView):
         responses={200: s.PreviewOutSerializer, 400: OpenApiResponse(s.ErrorSerializer, description="invalid rule")},
     )
     def post(self, request):
-        body = _body(request)
+        body = request.data
+        if not isinstance(body, dict):
+            return _not_an_object()
         if "rule" not in body:
             return Response({"detail": "send {\"rule\": RULE}", "errors": {"rule": "is required"}}, status=status.HTTP_400_BAD_REQUEST)
         try:

@@ -84,3 +84,11 @@ def test_the_openapi_schema_still_builds_with_the_members_endpoints(api):
     response = api.get("/api/schema/")
     assert response.status_code == 200
     assert b"/api/v1/events" in response.content and b"/api/v1/segments/preview" in response.content
+
+
+def test_a_segment_body_that_is_not_an_object_is_a_400(api):
+    SegmentFactory(slug="keep", rule={"tag": "vip"})
+    assert api.post("/api/v1/segments", ["x"], format="json").status_code == 400
+    assert api.put("/api/v1/segments/keep", ["x"], format="json").status_code == 400
+    assert api.post("/api/v1/segments/preview", [1], format="json").status_code == 400
+    assert Segment.objects.get().rule == {"tag": "vip"}
