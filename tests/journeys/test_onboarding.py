@@ -47,14 +47,14 @@ def simulated(onboarding, members):
     people = members(80)
     roles, events = scenario(onboarding, people)
     ingest_events([{"member": m.external_id, "name": "registered", "occurred_at": T0.isoformat()} for m in people])
-    moment, end = T0, day(30, 6)
-    while moment <= end:
+    # Twice a day from registration, then once at the end (day 30, 15:00 in Shanghai).
+    moments = [T0 + timedelta(hours=12 * i) for i in range(61)] + [day(30, 6)]
+    for moment in moments:
         due = [e for e in events if e[0] <= moment]
         events = events[len(due):]
         if due:
             ingest_events([{"member": ext, "name": name, "occurred_at": at.isoformat()} for at, ext, name in due])
         call_command("tick", at=moment.isoformat())
-        moment += timedelta(hours=6)
     return onboarding, roles
 
 
