@@ -79,6 +79,8 @@ class PreviewForm(TemplateForm):
 
 
 class DeliveryFilterForm(forms.Form):
+    member = forms.CharField(label=_("Member"), max_length=128, required=False,
+                             widget=forms.TextInput(attrs={"placeholder": _("external id")}))
     journey = forms.ModelChoiceField(label=_("Journey"), queryset=Journey.objects.order_by("name"), required=False,
                                      empty_label=_("Any journey"))
     node = forms.CharField(label=_("Node"), max_length=64, required=False,

@@ -215,6 +215,8 @@ def delivery_list(request):
     qs = Delivery.objects.select_related("member", "channel", "template", "journey").order_by("-created_at", "-id")
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
+        if data["member"]:
+            qs = qs.filter(member__external_id=data["member"])
         if data["journey"]:
             qs = qs.filter(journey=data["journey"])
         if data["node"]:

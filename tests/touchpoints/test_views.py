@@ -164,3 +164,10 @@ def test_every_touchpoints_page_renders_with_the_sub_navigation(as_user, viewer,
     page = as_user(viewer).get(url)
     assert page.status_code == 200
     assert b'class="tp-tabs"' in page.content
+
+
+def test_deliveries_filter_by_member_for_links_from_the_member_page(as_user, viewer):
+    mine = DeliveryFactory(member=MemberFactory(external_id="m-42"))
+    DeliveryFactory()
+    page = as_user(viewer).get("/touchpoints/deliveries/", {"member": "m-42"})
+    assert [d.id for d in page.context["page"].object_list] == [mine.id]
