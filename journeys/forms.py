@@ -42,11 +42,13 @@ def branches(node):
 
 def duration_text(spec):
     parts = []
-    for unit, one, many in (("days", "%(n)s day", "%(n)s days"), ("hours", "%(n)s hour", "%(n)s hours"),
-                            ("minutes", "%(n)s minute", "%(n)s minutes")):
+    # Literal ngettext calls, so makemessages extracts the unit texts.
+    for unit, text in (("days", lambda n: ngettext("%(n)s day", "%(n)s days", n)),
+                       ("hours", lambda n: ngettext("%(n)s hour", "%(n)s hours", n)),
+                       ("minutes", lambda n: ngettext("%(n)s minute", "%(n)s minutes", n))):
         n = (spec or {}).get(unit)
         if n:
-            parts.append(ngettext(one, many, n) % {"n": n})
+            parts.append(text(n) % {"n": n})
     return " ".join(parts) or _("no time")
 
 
