@@ -182,11 +182,16 @@ def _policy_order(rows):
 
 
 def _lock_counters(rows):
-    """Serialises concurrent senders per member and per channel while they count and claim."""
+    """Serialises concurrent senders per member, and per rate-limited channel, while they count and claim.
+
+    Without it two senders could each see the member one message under the cap (or the channel
+    one under its rate) and both send. Channels without a rate limit are not locked, so senders
+    sharing a busy channel still claim side by side.
+    """
     if connection.vendor != "postgresql":
         return  # SQLite has one writer at a time anyway
     members = sorted({d.member_id for d in rows})
-    channels = sorted({d.channel_id for d in rows if d.channel_id})
+    channels = sorted({d.channel_id for d in rows if d.channel_id and d.channel.rate_per_minute})
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_advisory_xact_lock(ns, (k %% 2147483647)::int) FROM ("
