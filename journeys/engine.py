@@ -559,11 +559,11 @@ def _apply_member_actions(run):
         if run.tag_adds:
             MemberTag.objects.bulk_create([MemberTag(member_id=m, tag_id=tag_ids[n]) for m, n in run.tag_adds],
                                           ignore_conflicts=True)
-        if run.tag_removes:
-            removal = Q()
-            for member_id, name in run.tag_removes:
-                removal |= Q(member_id=member_id, tag_id=tag_ids[name])
-            MemberTag.objects.filter(removal).delete()
+        removals = defaultdict(set)
+        for member_id, name in run.tag_removes:
+            removals[tag_ids[name]].add(member_id)
+        for tag_id, member_ids in removals.items():
+            with_ids(MemberTag.objects.filter(tag_id=tag_id), "member_id", member_ids).delete()
     if run.attributes:
         members = Member.objects.in_bulk({m for m, _ in run.attributes})
         for member_id, values in run.attributes:
