@@ -10,7 +10,7 @@ import re
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 
 from members import rules
@@ -20,7 +20,8 @@ from touchpoints.models import Channel, Template
 NODE_TYPES = ("entry", "delay", "wait", "condition", "split", "send", "action", "exit")
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 HHMM_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-WEEKDAYS = [(1, _l("Mon")), (2, _l("Tue")), (3, _l("Wed")), (4, _l("Thu")), (5, _l("Fri")), (6, _l("Sat")), (7, _l("Sun"))]
+WEEKDAYS = [(1, gettext_lazy("Mon")), (2, gettext_lazy("Tue")), (3, gettext_lazy("Wed")), (4, gettext_lazy("Thu")),
+            (5, gettext_lazy("Fri")), (6, gettext_lazy("Sat")), (7, gettext_lazy("Sun"))]
 MAX_VARIANTS = 10
 
 
@@ -189,14 +190,14 @@ class JSONRuleField(forms.CharField):
 
 def slug_field(label, required=True, help_text=""):
     return forms.RegexField(label=label, regex=r"^[A-Za-z0-9_.:-]{1,64}$", required=required, max_length=64,
-                            help_text=help_text, error_messages={"invalid": _l("Letters, digits, _ . : - only.")})
+                            help_text=help_text, error_messages={"invalid": gettext_lazy("Letters, digits, _ . : - only.")})
 
 
 class NodeForm(forms.Form):
     type = None
-    key = forms.CharField(label=_l("Key"), max_length=64,
-                          help_text=_l("Statistics and the API use it; keep it once live."))
-    label = forms.CharField(label=_l("Label"), max_length=120, required=False)
+    key = forms.CharField(label=gettext_lazy("Key"), max_length=64,
+                          help_text=gettext_lazy("Statistics and the API use it; keep it once live."))
+    label = forms.CharField(label=gettext_lazy("Label"), max_length=120, required=False)
 
     def __init__(self, *args, taken_keys=(), **kwargs):
         self.taken_keys = set(taken_keys)
@@ -249,13 +250,13 @@ def count_field(label):
 
 class EntryForm(NodeForm):
     type = "entry"
-    TRIGGERS = [("event", _l("An event arrives")), ("segment", _l("A member enters a segment")),
-                ("inactive", _l("No event for N days")), ("manual", _l("Manual enrolment only"))]
-    trigger = forms.ChoiceField(label=_l("Enrol members when"), choices=TRIGGERS, widget=forms.RadioSelect)
-    event = slug_field(_l("Event"), required=False, help_text=_l("e.g. registered, order_paid"))
-    segment = forms.ChoiceField(label=_l("Segment"), required=False)
-    days = forms.IntegerField(label=_l("Days without the event"), min_value=1, max_value=3650, required=False)
-    where = JSONRuleField(label=_l("Only members matching (RULE, optional)"), required=False)
+    TRIGGERS = [("event", gettext_lazy("An event arrives")), ("segment", gettext_lazy("A member enters a segment")),
+                ("inactive", gettext_lazy("No event for N days")), ("manual", gettext_lazy("Manual enrolment only"))]
+    trigger = forms.ChoiceField(label=gettext_lazy("Enrol members when"), choices=TRIGGERS, widget=forms.RadioSelect)
+    event = slug_field(gettext_lazy("Event"), required=False, help_text=gettext_lazy("e.g. registered, order_paid"))
+    segment = forms.ChoiceField(label=gettext_lazy("Segment"), required=False)
+    days = forms.IntegerField(label=gettext_lazy("Days without the event"), min_value=1, max_value=3650, required=False)
+    where = JSONRuleField(label=gettext_lazy("Only members matching (RULE, optional)"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -299,13 +300,13 @@ class EntryForm(NodeForm):
 
 class DelayForm(DurationMixin, NodeForm):
     type = "delay"
-    days = count_field(_l("Days"))
-    hours = count_field(_l("Hours"))
-    minutes = count_field(_l("Minutes"))
-    anchor = forms.ChoiceField(label=_l("Counted from"), choices=[
-        ("previous", _l("arrival at this step")), ("entry", _l("enrolment (e.g. day 7 after registration)"))])
-    at = forms.CharField(label=_l("Then at local time (HH:MM, optional)"), required=False, max_length=5)
-    weekdays = forms.TypedMultipleChoiceField(label=_l("Only on"), choices=WEEKDAYS, coerce=int, required=False,
+    days = count_field(gettext_lazy("Days"))
+    hours = count_field(gettext_lazy("Hours"))
+    minutes = count_field(gettext_lazy("Minutes"))
+    anchor = forms.ChoiceField(label=gettext_lazy("Counted from"), choices=[
+        ("previous", gettext_lazy("arrival at this step")), ("entry", gettext_lazy("enrolment (e.g. day 7 after registration)"))])
+    at = forms.CharField(label=gettext_lazy("Then at local time (HH:MM, optional)"), required=False, max_length=5)
+    weekdays = forms.TypedMultipleChoiceField(label=gettext_lazy("Only on"), choices=WEEKDAYS, coerce=int, required=False,
                                               widget=forms.CheckboxSelectMultiple)
 
     @classmethod
@@ -338,11 +339,11 @@ class DelayForm(DurationMixin, NodeForm):
 
 class WaitForm(DurationMixin, NodeForm):
     type = "wait"
-    event = slug_field(_l("Wait for event"), help_text=_l("Leaves through “matched” when it arrives."))
-    where = JSONRuleField(label=_l("Event filter (optional)"), event_where=True, required=False)
-    timeout_days = count_field(_l("Timeout: days"))
-    timeout_hours = count_field(_l("hours"))
-    timeout_minutes = count_field(_l("minutes"))
+    event = slug_field(gettext_lazy("Wait for event"), help_text=gettext_lazy("Leaves through “matched” when it arrives."))
+    where = JSONRuleField(label=gettext_lazy("Event filter (optional)"), event_where=True, required=False)
+    timeout_days = count_field(gettext_lazy("Timeout: days"))
+    timeout_hours = count_field(gettext_lazy("hours"))
+    timeout_minutes = count_field(gettext_lazy("minutes"))
 
     @classmethod
     def initial_from(cls, config):
@@ -365,11 +366,12 @@ class WaitForm(DurationMixin, NodeForm):
 
 class ConditionForm(NodeForm):
     type = "condition"
-    mode = forms.ChoiceField(label=_l("Check"), choices=[("rule", _l("a rule")), ("segment", _l("segment membership"))],
+    mode = forms.ChoiceField(label=gettext_lazy("Check"),
+                             choices=[("rule", gettext_lazy("a rule")), ("segment", gettext_lazy("segment membership"))],
                              widget=forms.RadioSelect)
-    rule = JSONRuleField(label=_l("Rule"), allow_goal=True, required=False,
-                         help_text=_l('e.g. {"goal": "first_order"} or {"tag": "vip"}'))
-    segment = forms.ChoiceField(label=_l("Segment"), required=False)
+    rule = JSONRuleField(label=gettext_lazy("Rule"), allow_goal=True, required=False,
+                         help_text=gettext_lazy('e.g. {"goal": "first_order"} or {"tag": "vip"}'))
+    segment = forms.ChoiceField(label=gettext_lazy("Segment"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -403,8 +405,8 @@ class SplitForm(NodeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for i in range(MAX_VARIANTS):
-            self.fields[f"variant_key_{i}"] = forms.CharField(label=_l("Variant"), max_length=64, required=False)
-            self.fields[f"variant_weight_{i}"] = forms.IntegerField(label=_l("Weight"), min_value=1, max_value=10000,
+            self.fields[f"variant_key_{i}"] = forms.CharField(label=gettext_lazy("Variant"), max_length=64, required=False)
+            self.fields[f"variant_weight_{i}"] = forms.IntegerField(label=gettext_lazy("Weight"), min_value=1, max_value=10000,
                                                                     required=False)
 
     @classmethod
@@ -448,8 +450,8 @@ class SplitForm(NodeForm):
 
 class SendForm(NodeForm):
     type = "send"
-    channel = forms.ChoiceField(label=_l("Channel"))
-    template = forms.ChoiceField(label=_l("Template"))
+    channel = forms.ChoiceField(label=gettext_lazy("Channel"))
+    template = forms.ChoiceField(label=gettext_lazy("Template"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -478,15 +480,16 @@ class SendForm(NodeForm):
 
 class ActionForm(NodeForm):
     type = "action"
-    KINDS = [("add_tag", _l("Add a tag")), ("remove_tag", _l("Remove a tag")), ("set_attribute", _l("Set an attribute")),
-             ("grant_points", _l("Grant points")), ("grant_coupon", _l("Grant a coupon")), ("webhook", _l("Call a webhook"))]
-    action = forms.ChoiceField(label=_l("Action"), choices=KINDS)
-    tag = slug_field(_l("Tag"), required=False)
-    attribute = slug_field(_l("Attribute"), required=False)
-    value = forms.CharField(label=_l("Value"), max_length=200, required=False)
-    points = forms.IntegerField(label=_l("Points"), min_value=1, max_value=1_000_000, required=False)
-    coupon = slug_field(_l("Coupon code"), required=False)
-    url = forms.URLField(label=_l("Webhook URL"), required=False, assume_scheme="https")
+    KINDS = [("add_tag", gettext_lazy("Add a tag")), ("remove_tag", gettext_lazy("Remove a tag")),
+             ("set_attribute", gettext_lazy("Set an attribute")), ("grant_points", gettext_lazy("Grant points")),
+             ("grant_coupon", gettext_lazy("Grant a coupon")), ("webhook", gettext_lazy("Call a webhook"))]
+    action = forms.ChoiceField(label=gettext_lazy("Action"), choices=KINDS)
+    tag = slug_field(gettext_lazy("Tag"), required=False)
+    attribute = slug_field(gettext_lazy("Attribute"), required=False)
+    value = forms.CharField(label=gettext_lazy("Value"), max_length=200, required=False)
+    points = forms.IntegerField(label=gettext_lazy("Points"), min_value=1, max_value=1_000_000, required=False)
+    coupon = slug_field(gettext_lazy("Coupon code"), required=False)
+    url = forms.URLField(label=gettext_lazy("Webhook URL"), required=False, assume_scheme="https")
 
     @classmethod
     def initial_from(cls, config):
@@ -538,28 +541,29 @@ class SettingsForm(forms.Form):
     """The journey's name, description and `settings` (goals, exits, re-entry, quiet hours, cap)."""
 
     MAX_GOALS = 5
-    name = forms.CharField(label=_l("Name"), max_length=200)
-    description = forms.CharField(label=_l("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    timezone = forms.CharField(label=_l("Time zone"), max_length=64, initial="Asia/Shanghai")
-    reentry = forms.ChoiceField(label=_l("Re-entry"), choices=[
-        ("never", _l("never")), ("after", _l("after N days")), ("always", _l("always (one open enrolment at a time)"))])
-    reentry_days = forms.IntegerField(label=_l("Days before re-entry"), min_value=1, max_value=3650, required=False)
-    exit_on = forms.CharField(label=_l("Exit at once on events"), required=False, max_length=300,
-                              help_text=_l("Comma-separated event names, e.g. unsubscribed"))
-    quiet_start = forms.CharField(label=_l("Quiet hours from"), required=False, max_length=5)
-    quiet_end = forms.CharField(label=_l("to"), required=False, max_length=5)
-    cap_max = forms.IntegerField(label=_l("At most … messages"), min_value=1, max_value=1000, required=False)
-    cap_hours = forms.IntegerField(label=_l("per … hours"), min_value=1, max_value=24 * 365, required=False)
-    priority = forms.IntegerField(label=_l("Priority"), required=False, min_value=-1000, max_value=1000,
-                                  help_text=_l("When the frequency cap bites, higher priority journeys send first."))
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    description = forms.CharField(label=gettext_lazy("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    timezone = forms.CharField(label=gettext_lazy("Time zone"), max_length=64, initial="Asia/Shanghai")
+    reentry = forms.ChoiceField(label=gettext_lazy("Re-entry"), choices=[
+        ("never", gettext_lazy("never")), ("after", gettext_lazy("after N days")),
+        ("always", gettext_lazy("always (one open enrolment at a time)"))])
+    reentry_days = forms.IntegerField(label=gettext_lazy("Days before re-entry"), min_value=1, max_value=3650, required=False)
+    exit_on = forms.CharField(label=gettext_lazy("Exit at once on events"), required=False, max_length=300,
+                              help_text=gettext_lazy("Comma-separated event names, e.g. unsubscribed"))
+    quiet_start = forms.CharField(label=gettext_lazy("Quiet hours from"), required=False, max_length=5)
+    quiet_end = forms.CharField(label=gettext_lazy("to"), required=False, max_length=5)
+    cap_max = forms.IntegerField(label=gettext_lazy("At most … messages"), min_value=1, max_value=1000, required=False)
+    cap_hours = forms.IntegerField(label=gettext_lazy("per … hours"), min_value=1, max_value=24 * 365, required=False)
+    priority = forms.IntegerField(label=gettext_lazy("Priority"), required=False, min_value=-1000, max_value=1000,
+                                  help_text=gettext_lazy("When the frequency cap bites, higher priority journeys send first."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for i in range(self.MAX_GOALS):
-            self.fields[f"goal_key_{i}"] = forms.CharField(label=_l("Goal"), max_length=64, required=False)
-            self.fields[f"goal_event_{i}"] = slug_field(_l("Event"), required=False)
-            self.fields[f"goal_nth_{i}"] = forms.IntegerField(label=_l("Nth"), min_value=1, max_value=100, required=False)
-            self.fields[f"goal_window_{i}"] = forms.IntegerField(label=_l("Within days"), min_value=1, max_value=3650,
+            self.fields[f"goal_key_{i}"] = forms.CharField(label=gettext_lazy("Goal"), max_length=64, required=False)
+            self.fields[f"goal_event_{i}"] = slug_field(gettext_lazy("Event"), required=False)
+            self.fields[f"goal_nth_{i}"] = forms.IntegerField(label=gettext_lazy("Nth"), min_value=1, max_value=100, required=False)
+            self.fields[f"goal_window_{i}"] = forms.IntegerField(label=gettext_lazy("Within days"), min_value=1, max_value=3650,
                                                                  required=False)
 
     @classmethod
