@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import role_required
@@ -182,14 +182,14 @@ def journey_editor(request, pk):
 
 
 PALETTE = [
-    ("entry", _l("Entry"), _l("Who enters and when")),
-    ("delay", _l("Delay"), _l("Wait a fixed time")),
-    ("wait", _l("Wait for event"), _l("Until an event or a timeout")),
-    ("condition", _l("Condition"), _l("Yes / no on a rule")),
-    ("split", _l("A/B split"), _l("Random variants and control")),
-    ("send", _l("Send message"), _l("SMS, WeChat, e-mail, push")),
-    ("action", _l("Action"), _l("Tag, points, coupon, webhook")),
-    ("exit", _l("Exit"), _l("End of the journey")),
+    ("entry", gettext_lazy("Entry"), gettext_lazy("Who enters and when")),
+    ("delay", gettext_lazy("Delay"), gettext_lazy("Wait a fixed time")),
+    ("wait", gettext_lazy("Wait for event"), gettext_lazy("Until an event or a timeout")),
+    ("condition", gettext_lazy("Condition"), gettext_lazy("Yes / no on a rule")),
+    ("split", gettext_lazy("A/B split"), gettext_lazy("Random variants and control")),
+    ("send", gettext_lazy("Send message"), gettext_lazy("SMS, WeChat, e-mail, push")),
+    ("action", gettext_lazy("Action"), gettext_lazy("Tag, points, coupon, webhook")),
+    ("exit", gettext_lazy("Exit"), gettext_lazy("End of the journey")),
 ]
 
 
