@@ -271,6 +271,36 @@ def test_two_senders_running_at_once_send_every_delivery_exactly_once(provider):
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_senders_together_respect_the_frequency_cap_and_the_channel_rate():
+    channel = ChannelFactory(key="sms", kind="sms", backend="console", rate_per_minute=5)
+    capped_member = MemberFactory()
+    version = version_with_settings({"frequency_cap": {"max": 2, "per_hours": 24}})
+    for _ in range(8):
+        queued(channel, member=capped_member, version=version)
+    for _ in range(8):
+        queued(channel)
+    errors = []
+
+    def one_sender():
+        try:
+            with clock.frozen(NOON):
+                sender.run(batch_size=3)
+        except Exception as exc:  # surfaced below: a thread's exception would otherwise vanish
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one_sender) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert Delivery.objects.filter(member=capped_member, status="sent").count() <= 2
+    assert Delivery.objects.filter(status="sent").count() == 5
+
+
 @pytest.mark.celery
 def test_the_celery_task_sends_due_deliveries_in_a_real_worker(celery_worker_factory, provider):
     hook = ChannelFactory(key="hook", kind="webhook", backend="webhook", config={"url": provider.url})
