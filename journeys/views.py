@@ -204,8 +204,7 @@ def canvas_text():
         "saveFailed": _("Could not save: %(error)s"), "reload": _("Reload"),
         "publishing": _("Checking…"), "published": _("Published version %(version)s"),
         "publishErrors": _("Not published: the problems are marked on the steps."), "entered": _("entered"), "here": _("here"),
-        "conversion": _("conversion"), "readOnly": _("Read only"), "confirmDelete": _("Delete this step?"),
-        "oneEntry": _("A journey has exactly one entry."), "general": _("Journey"),
+        "oneEntry": _("A journey has exactly one entry."),
         "newConfig": _("Not configured yet"),
     }
 
