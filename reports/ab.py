@@ -156,11 +156,10 @@ def verdict(variants, treatments, goal, rule=None, alpha=ALPHA):
         return Verdict("no_goal", _("The journey has no goal, so there is nothing to compare."))
     if not variants or sum(v.members for v in variants) == 0:
         return Verdict("no_data", _("No member has reached this split yet."))
-    short = []
-    for v in variants:
-        missing = rule.shortfall(v.goals[goal].conversions, v.members)
-        if missing:
-            short.append(v.key)
+    # The sample rule applies to the variants the decision compares: the treatments, or the
+    # single treatment and its holdout.
+    compared = treatments if len(treatments) >= 2 else variants
+    short = [v.key for v in compared if rule.shortfall(v.goals[goal].conversions, v.members)]
     if short:
         return Verdict("too_early", _(
             "Too early to call: %(variants)s below the minimum sample of %(members)s members and "

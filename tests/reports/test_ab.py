@@ -55,12 +55,19 @@ def test_the_onboarding_control_variant_is_a_holdout_and_treated_variants_show_i
 
 def test_the_verdict_refuses_to_call_a_winner_before_the_minimum_sample_and_says_so(onboarding, settings):
     settings.REPORTS_MIN_MEMBERS = 100
-    variant_world(onboarding, {"day2": (300, 10), "day3": (300, 90), "control": (40, 1)})
+    variant_world(onboarding, {"day2": (80, 10), "day3": (300, 90), "control": (40, 1)})
     [split] = ab.split_results(onboarding.journey)
     assert split.verdict.code == "too_early"
     assert split.verdict.winner is None
-    assert "control" in split.verdict.message and "day2" not in split.verdict.message
+    assert "day2" in split.verdict.message and "day3" not in split.verdict.message
     assert "minimum sample of 100 members" in split.verdict.message
+
+
+def test_a_small_holdout_does_not_hold_back_the_verdict_between_treatments(onboarding, settings):
+    settings.REPORTS_MIN_MEMBERS = 100
+    variant_world(onboarding, {"day2": (1000, 100), "day3": (1000, 200), "control": (40, 1)})
+    [split] = ab.split_results(onboarding.journey)
+    assert (split.verdict.code, split.verdict.winner) == ("winner", "day3")
 
 
 def test_the_verdict_names_a_clearly_better_challenger_with_its_uplift_interval(onboarding):
