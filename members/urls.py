@@ -14,6 +14,7 @@ urlpatterns = [
     path("segments/new/", views.segment_edit, name="segment-new"),
     path("segments/preview/", views.segment_preview, name="segment-preview"),
     path("segments/<slug:slug>/", views.segment_edit, name="segment"),
+    path("segments/<slug:slug>/count/", views.segment_count, name="segment-count"),
     path("imports/", views.import_list, name="imports"),
     path("imports/<int:pk>/", views.import_detail, name="import"),
 ]

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import role_required
@@ -164,14 +165,18 @@ def tag_delete(request, pk):
 
 @role_required()
 def segment_list(request):
-    now = clock.now()
-    segments = list(Segment.objects.all())
-    for segment in segments:
-        try:
-            segment.live_count = live_count(segment, now=now)
-        except RuleError:
-            segment.live_count = None
-    return render(request, "members/segments.html", {"segments": segments, "can_edit": _can_edit(request)})
+    # Live counts arrive one per row (segment_count) so a slow rule never holds up the page.
+    return render(request, "members/segments.html", {"segments": Segment.objects.all(), "can_edit": _can_edit(request)})
+
+
+@role_required()
+def segment_count(request, slug):
+    segment = get_object_or_404(Segment, slug=slug)
+    try:
+        segment.live_count = live_count(segment, now=clock.now())
+    except RuleError:
+        segment.live_count = None
+    return render(request, "members/segments.html#count", {"s": segment})
 
 
 def rule_vocabulary():
@@ -211,7 +216,7 @@ def editor_labels():
                 "contains": _("contains"), "exists": _("is set")},
         "count_ops": {"gte": _("at least"), "gt": _("more than"), "eq": _("exactly"), "lte": _("at most"), "lt": _("fewer than")},
         "add": _("Add condition"), "add_property": _("Add property filter"), "remove": _("Remove"), "group": _("Group type"), "empty": _("No conditions yet: add one below."),
-        "attribute": _("attribute"), "property_placeholder": _("property, or value"), "value": _("value"), "operator": _("operator"),
+        "attribute": _("attribute"), "property_placeholder": _("property, or value"), "value": pgettext("rule editor placeholder", "value"), "operator": _("operator"),
         "list_placeholder": _("a, b, c"), "yes": _("yes"), "no": _("no"), "event": _("event name"), "count": _("how many"),
         "times": _("times"), "times_in_last": _("times in the last"), "within_days": _("days (empty: ever)"), "days": _("days"),
         "where": _("where…"), "for_more_than": _("for more than"),

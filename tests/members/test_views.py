@@ -114,12 +114,14 @@ def test_the_live_preview_partial_shows_the_count_or_the_error_with_its_path(vie
     assert garbage.status_code == 200 and b"The rule is not valid JSON." in garbage.content
 
 
-def test_segment_pages_render_for_viewers_with_live_counts(viewer_client):
+def test_the_segment_list_loads_each_live_count_separately_and_marks_invalid_rules(viewer_client):
     SegmentFactory(slug="vips", rule={"tag": "vip"})
     SegmentFactory(slug="broken", rule={"tag": ""})
-    listing = viewer_client.get("/members/segments/")
-    counts = {s.slug: s.live_count for s in listing.context["segments"]}
-    assert counts == {"vips": 0, "broken": None}
+    MemberTag.objects.create(member=MemberFactory(), tag=TagFactory(name="vip"))
+    listing = viewer_client.get("/members/segments/").content.decode()
+    assert 'hx-get="/members/segments/vips/count/"' in listing and 'href="/members/segments/vips/"' in listing
+    assert b'data-count="1"' in viewer_client.get("/members/segments/vips/count/").content
+    assert b"pill-bad" in viewer_client.get("/members/segments/broken/count/").content
     assert viewer_client.get("/members/segments/vips/").status_code == 200
     assert viewer_client.post("/members/segments/new/", {"name": "x", "slug": "x", "rule": "{}"}).status_code == 403
 
