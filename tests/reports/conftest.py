@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 
 from journeys.models import Enrollment, GoalConversion, Journey, JourneyVersion
 from members.models import Event, Member
@@ -65,3 +66,10 @@ class World:
 @pytest.fixture
 def onboarding(db):
     return World(publish(onboarding_document()))
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Verdicts and errors are checked in their English source text (the default language is Chinese)."""
+    with translation.override("en"):
+        yield
