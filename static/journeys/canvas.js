@@ -150,7 +150,10 @@
         });
         var statsEl = box.querySelector(".jc-card-stats");
         if (s) {
-          var conv = Object.keys(s.conversions || {}).map(function (goal) {
+          // The first goal always shows; further goals only once someone converted, to keep cards short.
+          var conv = Object.keys(s.conversions || {}).filter(function (goal, i) {
+            return i === 0 || s.conversions[goal] > 0;
+          }).map(function (goal) {
             var rate = s.entered ? Math.round(1000 * s.conversions[goal] / s.entered) / 10 : 0;
             return '<span class="conv" title="' + esc(goal) + '">✓ ' + esc(goal) + " " + rate + "%</span>";
           }).join("");
@@ -438,7 +441,9 @@
       var g = new window.dagre.graphlib.Graph();
       g.setGraph({rankdir: "LR", nodesep: 30, ranksep: 90, marginx: 40, marginy: 40});
       g.setDefaultEdgeLabel(function () { return {}; });
-      doc.nodes.forEach(function (n) { var s = sizeOf(n.key); g.setNode(n.key, {width: s.w, height: s.h}); });
+      // Live cards grow a counter strip once the first poll answers; leave room for it.
+      var extra = boot.published && !stats ? 40 : 0;
+      doc.nodes.forEach(function (n) { var s = sizeOf(n.key); g.setNode(n.key, {width: s.w, height: s.h + extra}); });
       doc.edges.forEach(function (e) { if (nodeByKey(e.from) && nodeByKey(e.to)) { g.setEdge(e.from, e.to); } });
       window.dagre.layout(g);
       doc.nodes.forEach(function (n) {
