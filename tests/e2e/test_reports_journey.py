@@ -110,6 +110,8 @@ def test_the_report_charts_speak_chinese_by_default_and_are_disposed_when_htmx_s
     assert page.locator('[data-kind="funnel"]').get_attribute("data-locale") == "ZH"
     assert page.locator("h2", has_text="漏斗").count() + page.locator("h2", has_text="Funnel").count() == 1
     page.screenshot(path=str(SHOTS / "report-journey-zh.png"), full_page=True)
+    DOCS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(SHOTS / "report-journey-zh.png", DOCS / "report-journey-zh.png")
     disposed = page.evaluate("""() => {
         const el = document.querySelector('[data-kind="funnel"]');
         const chart = window.echarts.getInstanceByDom(el);
