@@ -339,7 +339,7 @@ class DelayForm(DurationMixin, NodeForm):
 
 class WaitForm(DurationMixin, NodeForm):
     type = "wait"
-    event = slug_field(gettext_lazy("Wait for event"), help_text=gettext_lazy("Leaves through “matched” when it arrives."))
+    event = slug_field(gettext_lazy("Wait for event"), help_text=gettext_lazy("Leaves through the matched exit when it arrives."))
     where = JSONRuleField(label=gettext_lazy("Event filter (optional)"), event_where=True, required=False)
     timeout_days = count_field(gettext_lazy("Timeout: days"))
     timeout_hours = count_field(gettext_lazy("hours"))
@@ -354,7 +354,7 @@ class WaitForm(DurationMixin, NodeForm):
     def clean(self):
         data = super().clean()
         if not any(data.get("timeout_" + unit) for unit in ("days", "hours", "minutes")):
-            self.add_error("timeout_days", _("A wait needs a timeout; members leave through “timeout” then."))
+            self.add_error("timeout_days", _("A wait needs a timeout; members leave through the timeout exit then."))
         return data
 
     def config(self):
@@ -388,7 +388,7 @@ class ConditionForm(NodeForm):
         if data.get("mode") == "segment" and not data.get("segment"):
             self.add_error("segment", _("Choose a segment."))
         if data.get("mode") == "rule" and not data.get("rule") and "rule" not in self.errors:
-            self.add_error("rule", _("Write the rule members must match to leave through “yes”."))
+            self.add_error("rule", _("Write the rule members must match to leave through the yes exit."))
         return data
 
     def config(self):

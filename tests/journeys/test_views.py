@@ -256,7 +256,7 @@ def test_an_invalid_node_form_shows_the_error_at_the_field(ed):
     assert response.status_code == 400
     assert "HX-Trigger" not in response
     assert response.context["form"].errors["timeout_days"] == [
-        "A wait needs a timeout; members leave through “timeout” then."]
+        "A wait needs a timeout; members leave through the timeout exit then."]
 
 
 def test_a_valid_node_form_hands_the_cleaned_node_and_summary_to_the_canvas(ed):
