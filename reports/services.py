@@ -28,8 +28,8 @@ def _split_node(journey, node_key):
 
 
 def _evidence(journey, node_key):
-    """The numbers the decision was taken on, frozen into the history."""
-    result = next((r for r in ab.split_results(journey, max_age=0) if r.node_key == node_key), None)
+    """The numbers the decision was taken on (as the report showed them), frozen into the history."""
+    result = next((r for r in ab.split_results(journey) if r.node_key == node_key), None)
     if result is None or result.primary_goal is None:
         return {}
     goal = result.primary_goal
@@ -106,7 +106,8 @@ def auto_promote(journey):
     if not pending:
         return []
     promotions = []
-    for result in ab.split_results(journey, max_age=0):
+    # The rollup the beat keeps fresh is good enough: an always-valid test may be read at any time.
+    for result in ab.split_results(journey):
         policy = pending.get(result.node_key)
         if policy is None:
             continue

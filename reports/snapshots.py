@@ -5,12 +5,14 @@ A reader gets the stored funnel at once; when it is older than REPORTS_FUNNEL_MA
 never computed for that unit and time zone is computed in the request.
 """
 
+import logging
 import time
 from dataclasses import asdict
 from datetime import date, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from kombu.exceptions import OperationalError
 
 from journeys import clock
 
@@ -18,6 +20,7 @@ from . import funnel
 from .models import FunnelSnapshot
 
 _LOCK_CLASS = 7008
+log = logging.getLogger(__name__)
 
 
 def _encode(result, activity):
@@ -80,6 +83,13 @@ def funnel_report(journey, unit, tz, max_age=None):
     if snapshot is None:
         snapshot = compute(journey, unit, tz_name)
     elif (clock.now() - snapshot.computed_at).total_seconds() > max_age:
-        transaction.on_commit(lambda: refresh_funnel.delay(journey.pk, unit, tz_name, max_age))
+        def enqueue():
+            # Without a broker the reader still gets the stored funnel; the next read tries again.
+            try:
+                refresh_funnel.delay(journey.pk, unit, tz_name, max_age)
+            except OperationalError:
+                log.warning("could not queue a funnel refresh for journey %s", journey.pk, exc_info=True)
+
+        transaction.on_commit(enqueue)
     result, activity = _decode(snapshot.data)
     return result, activity, snapshot.computed_at

@@ -49,3 +49,20 @@ def test_a_stale_funnel_is_served_at_once_and_recomputed_by_a_celery_worker(cele
     served, _, _ = snapshots.funnel_report(world.journey, "day", SHANGHAI, max_age=60)
     assert served.overall.entered == 5
     wait_until(lambda: FunnelSnapshot.objects.get().data["funnel"]["overall"]["entered"] == 8, timeout=60)
+
+
+def test_a_stale_funnel_is_still_served_when_the_broker_cannot_take_the_refresh(onboarding, monkeypatch):
+    from kombu.exceptions import OperationalError
+
+    from reports import tasks
+
+    onboarding.enrol(2)
+    snapshots.funnel_report(onboarding.journey, "day", SHANGHAI)
+    FunnelSnapshot.objects.update(computed_at=F("computed_at") - timedelta(hours=1))
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.refresh_funnel, "delay", broker_down)
+    served, _, _ = snapshots.funnel_report(onboarding.journey, "day", SHANGHAI, max_age=60)
+    assert served.overall.entered == 2
