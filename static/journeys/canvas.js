@@ -397,7 +397,7 @@
     // The server's forms send the other keys so a rename cannot collide with an unsaved step.
     panel.addEventListener("htmx:configRequest", function (e) {
       if (e.detail.verb === "post" && e.detail.elt.closest(".jc-form")) {
-        var key = (e.detail.elt.closest("[data-node-panel]") || {}).getAttribute ? e.detail.elt.closest("[data-node-panel]").getAttribute("data-node-panel") : null;
+        var owner = e.detail.elt.closest("[data-node-panel]"), key = owner ? owner.getAttribute("data-node-panel") : null;
         e.detail.parameters.taken = JSON.stringify(doc.nodes.map(function (n) { return n.key; }).filter(function (k) { return k !== key; }));
       }
     });
