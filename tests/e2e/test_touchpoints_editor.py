@@ -17,6 +17,8 @@ def test_the_template_editor_previews_live_for_a_chosen_member_and_flags_a_too_l
     TemplateFactory(slug="welcome-coupon", channel=channel, name="Welcome coupon",
                     body="{{ member.name }}, your coupon {{ coupon_code or 'NEW10' }} is waiting in {{ member.attributes.city }}.")
     page = live_login(editor)
+    page.click(".topbar button[value=en]")
+    page.wait_for_load_state()
     page.goto(f"{live_server.url}/touchpoints/templates/welcome-coupon/")
     preview = page.locator("#tp-preview")
     preview.get_by_text("Li Na, your coupon NEW10 is waiting in Suzhou.").wait_for()

@@ -4,6 +4,14 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.utils import translation
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages checked by these tests are the English source text, whatever the site language."""
+    with translation.override("en"):
+        yield
 
 
 class Provider:
