@@ -7,7 +7,8 @@ from tests.factories import ChannelFactory, TemplateFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
-ONBOARDING = ROOT.parent / "shared" / "examples" / "onboarding.journey.json"
+# The gallery holds a verbatim copy of ../shared/examples/onboarding.journey.json (tests/journeys/test_gallery.py).
+ONBOARDING = ROOT / "journeys" / "gallery" / "onboarding.journey.json"
 ONBOARDING_TEMPLATES = {"welcome-coupon": "sms", "last-chance": "sms", "coupon-expiring": "wechat",
                         "second-order-coupon": "wechat"}
 
