@@ -35,29 +35,52 @@ def report_world():
                 world.convert(second[i:i + 3], "second_order", after=timedelta(days=rng.uniform(8, 25)))
             flow[variant] = flow.get(variant, 0) + n
             converted[variant] = converted.get(variant, 0) + len(first)
-    total = sum(flow.values())
-    counts = {
-        ("start", "entered"): total, ("start", "branch:next"): total, ("ab", "entered"): total,
-        **{("ab", f"branch:{v}"): n for v, n in flow.items()},
-        ("d2", "entered"): flow["day2"], ("d2", "branch:next"): flow["day2"] - 60, ("d2", "active"): 60,
-        ("d3", "entered"): flow["day3"], ("d3", "branch:next"): flow["day3"] - 70, ("d3", "active"): 70,
-        ("hold", "entered"): flow["control"], ("hold", "branch:matched"): 60, ("hold", "active"): flow["control"] - 90,
-        ("hold", "branch:timeout"): 30,
-        ("ordered", "entered"): total - flow["control"] - 130, ("ordered", "branch:yes"): 150,
-        ("ordered", "branch:no"): total - flow["control"] - 280,
-        ("nudge1", "entered"): total - flow["control"] - 280, ("nudge1", "branch:next"): total - flow["control"] - 280,
-        ("w1", "entered"): total - flow["control"] - 280, ("w1", "branch:matched"): 310, ("w1", "branch:timeout"): 900,
-        ("w1", "active"): total - flow["control"] - 280 - 1210,
-    }
-    firsts = sum(converted.values())
-    counts.update({("start", "conversion:first_order"): firsts, ("ab", "conversion:first_order"): firsts,
-                   ("d2", "conversion:first_order"): converted["day2"], ("d3", "conversion:first_order"): converted["day3"],
-                   ("hold", "conversion:first_order"): converted["control"], ("ordered", "conversion:first_order"): 420,
-                   ("nudge1", "conversion:first_order"): 310, ("w1", "conversion:first_order"): 310,
-                   ("", "conversion:first_order"): firsts})
-    NodeStat.objects.bulk_create([NodeStat(journey=world.journey, version=world.version, node_key=k, metric=m, count=c)
-                                  for (k, m), c in counts.items()])
+    NodeStat.objects.bulk_create(
+        [NodeStat(journey=world.journey, version=world.version, node_key=k, metric=m, count=c)
+         for (k, m), c in flow_counters(world.version.document, flow, sum(converted.values())).items()])
     return world
+
+
+def flow_counters(document, variants, firsts):
+    """Engine-like counters for a two-week-old onboarding journey: members flow down the graph
+    (some still waiting at delays and waits), converters are counted on the nodes they visited."""
+    kinds = {n["key"]: n["type"] for n in document["nodes"]}
+    edges = {(e["from"], e.get("branch", "next")): e["to"] for e in document["edges"]}
+    after_first = {"first", "w2", "rebuy", "w2b", "second", "done"}
+    inflow = {"start": sum(variants.values())}
+    counts = {("", "conversion:first_order"): firsts}
+    order = [n["key"] for n in document["nodes"]]
+    pending = {k: sum(1 for e in document["edges"] if e["to"] == k) for k in order}
+    ready = ["start"]
+    while ready:
+        key = ready.pop(0)
+        entered = inflow.get(key, 0)
+        kind = kinds[key]
+        staying = round(entered * {"delay": 0.06, "wait": 0.12}.get(kind, 0))
+        leaving = entered - staying
+        if kind == "split":
+            shares = {v: n / max(1, entered) for v, n in variants.items()}
+        elif kind == "condition":
+            shares = {"yes": 0.12, "no": 0.88}
+        elif kind == "wait":
+            shares = {"matched": 0.3, "timeout": 0.7}
+        elif kind == "exit":
+            shares = {}
+        else:
+            shares = {"next": 1.0}
+        counts[(key, "entered")], counts[(key, "active")] = entered, staying
+        counts[(key, "conversion:first_order")] = entered if key in after_first else round(entered * 0.25)
+        counts[(key, "conversion:second_order")] = round(entered * (0.32 if key in after_first else 0.08))
+        for branch, share in shares.items():
+            n = round(leaving * share)
+            counts[(key, f"branch:{branch}")] = n
+            target = edges.get((key, branch))
+            if target:
+                inflow[target] = inflow.get(target, 0) + n
+                pending[target] -= 1
+                if pending[target] == 0:
+                    ready.append(target)
+    return counts
 
 
 def test_an_operator_opens_the_report_and_sees_the_funnel_and_the_variant_table_with_intervals(live_login, live_server, editor):
