@@ -95,9 +95,9 @@ def create_world(waiting, existing):
     return journey, token.key
 
 
-def make_batches(total, batch, waiting, existing):
+def make_batches(total, batch, waiting, existing, mix=MIX):
     """Pre-serialised request bodies; each waiting member orders at most once (so each wakes once)."""
-    counts = {name: int(total * share) for name, share in MIX.items()}
+    counts = {name: int(total * mix.get(name, 0)) for name in MIX}
     counts["order_paid"] = min(counts["order_paid"], waiting)
     counts["visit"] = total - counts["registered"] - counts["order_paid"]
     events = []
@@ -165,6 +165,8 @@ def main(argv=None):
     parser.add_argument("--web-workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--waiting", type=int, default=100_000, help="members waiting for order_paid at w1")
     parser.add_argument("--existing", type=int, default=100_000, help="other known members (their visits)")
+    parser.add_argument("--only-visits", action="store_true",
+                        help="post only `visit` events, which no journey reacts to: the ingestion path without engine work")
     parser.add_argument("--keep", action="store_true", help="keep the bench database afterwards")
     args = parser.parse_args(argv)
 
@@ -183,7 +185,8 @@ def main(argv=None):
         print(f"database {database}: onboarding journey, {args.waiting:,} members waiting for order_paid, "
               f"{args.existing:,} other members …")
         journey, token = create_world(args.waiting, args.existing)
-        bodies, counts = make_batches(args.events, args.batch, args.waiting, args.existing)
+        mix = {"visit": 1.0} if args.only_visits else MIX
+        bodies, counts = make_batches(args.events, args.batch, args.waiting, args.existing, mix)
         port = free_port()
         env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), "DJANGO_SETTINGS_MODULE": "config.settings",
                "DEBUG": "0"}
@@ -206,6 +209,7 @@ def main(argv=None):
         assert woken == counts["order_paid"] == goals, (woken, goals)
         print(f"  {accepted:,} events accepted in {seconds:.2f} s = {accepted / seconds:,.0f} events/s "
               f"(target ≥ 10,000 /s, engine hand-off included)")
+        print(f"  load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"  engine hand-off: {enrolled:,} new members enrolled, {woken:,} waiting enrolments woken, "
               f"{goals:,} first_order goals recorded")
     finally:
