@@ -162,6 +162,10 @@ def test_the_editor_page_boots_the_canvas_with_the_document_revision_and_summari
     assert boot["summaries"]["ab"] == "day2 45% / day3 45% / control 10%"
 
 
+def test_a_published_journey_links_from_the_canvas_to_its_report(ed, onboarding):
+    assert f'href="/reports/{onboarding.pk}/"' in ed.get(f"/journeys/{onboarding.pk}/").content.decode()
+
+
 def test_a_viewer_gets_a_read_only_canvas_without_palette_or_publish(ro):
     journey = services.journey_create(document=onboarding_document())
     response = ro.get(f"/journeys/{journey.pk}/")
