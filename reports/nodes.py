@@ -1,8 +1,16 @@
 """Per-node numbers for reports: the engine's counters (journeys.stats) with the document's labels."""
 
+from django.utils.translation import gettext_lazy as _
+
 from journeys.stats import journey_stats
 
 from . import documents
+
+# The canvas palette's names for the node types (same source texts, so one translation).
+TYPE_LABELS = {
+    "entry": _("Entry"), "delay": _("Delay"), "wait": _("Wait for event"), "condition": _("Condition"),
+    "split": _("A/B split"), "send": _("Send message"), "action": _("Action"), "exit": _("Exit"),
+}
 
 
 def node_stats(journey):
@@ -23,6 +31,7 @@ def node_rows(journey, stats=None):
         conversions = numbers.get("conversions", {})
         rows.append({
             "key": node["key"], "label": node.get("label") or node["key"], "type": node.get("type", ""),
+            "type_label": TYPE_LABELS.get(node.get("type"), node.get("type", "")),
             "entered": entered, "active": numbers.get("active", 0), "branches": numbers.get("branches", {}),
             "conversions": conversions,
             "rates": {g: (conversions.get(g, 0) / entered if entered else None) for g in documents.goal_keys(document)},
