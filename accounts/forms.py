@@ -10,3 +10,8 @@ class PreferencesForm(forms.ModelForm):
     class Meta:
         model = OperatorProfile
         fields = ["timezone"]
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=80, strip=True,
+                           help_text=_("What the token is for, e.g. “POS event feed”."))

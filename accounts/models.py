@@ -27,7 +27,9 @@ class OperatorProfile(models.Model):
 AUDIT_ACTIONS = {
     "created": _("created"), "changed": _("changed"), "published": _("published"), "paused": _("paused"),
     "resumed": _("resumed"), "archived": _("archived"), "deleted": _("deleted"), "imported": _("imported"),
-    "promoted": _("promoted a variant"), "enrolled": _("enrolled members"), "token_revoked": _("revoked a token"),
+    "promoted": _("promoted a variant"), "enrolled": _("enrolled members"), "token_created": _("created a token"),
+    "token_revoked": _("revoked a token"), "journey.promote_variant": _("promoted a variant"),
+    "journey.withdraw_promotion": _("withdrew a promotion"),
 }
 
 
@@ -54,3 +56,33 @@ class AuditEntry(models.Model):
     @property
     def action_label(self):
         return AUDIT_ACTIONS.get(self.action, self.action)
+
+
+class ApiToken(models.Model):
+    """A named API key of one operator: any number per user, shown once, revocable.
+
+    Only a SHA-256 digest of the key is stored, so a database dump or an admin page never
+    reveals a usable key; `prefix` lets the owner tell their keys apart.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=80)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("starts with"), max_length=12, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.name} ({self.user}, {self.prefix}…)"
+
+    @property
+    def active(self):
+        return self.revoked_at is None

@@ -85,3 +85,25 @@ def redis_url(name, default):
     if not raw.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(f"{name}={raw!r} is not a Redis URL such as redis://127.0.0.1:6379/0.")
     return raw
+
+
+RATE_PERIODS = {"s": 1, "sec": 1, "second": 1, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "day": 86400}
+
+
+def parse_rate(name, raw):
+    """"600/min" → (600, 60)."""
+    try:
+        count, period = str(raw).split("/")
+        count, seconds = int(count), RATE_PERIODS[period.strip().lower()]
+    except (ValueError, KeyError):
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a rate such as 600/min (periods: {', '.join(RATE_PERIODS)}).") from None
+    if count < 1:
+        raise ImproperlyConfigured(f"{name}={raw!r} must allow at least one request.")
+    return count, seconds
+
+
+def rate(name, default):
+    raw = os.environ.get(name) or default
+    parse_rate(name, raw)
+    return raw

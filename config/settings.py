@@ -81,6 +81,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.redis_url("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Shared by every web worker (the ingestion rate limit counts across them). CACHE_KEY_PREFIX
+# keeps test runs and several installations on one Redis apart.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env.string("CACHE_KEY_PREFIX", "jc"),
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    },
+}
+THROTTLE_CACHE = "default"
+INGEST_RATE = env.rate("INGEST_RATE", "600/min")  # per API token, for POST /api/v1/events and /members
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -111,7 +123,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 32 * 1024 * 1024  # 10,000 events per batch fit co
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.RolePermission"],
@@ -126,6 +138,8 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The schema and its docs page are for operators, like the API itself.
+    "SERVE_PERMISSIONS": ["accounts.permissions.RolePermission"],
 }
 
 # Celery: Redis is the broker only; waits live in the database (ARCHITECTURE "The engine").
