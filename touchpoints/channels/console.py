@@ -3,6 +3,8 @@
 import logging
 import uuid
 
+from django.utils.translation import gettext_lazy as _
+
 from .base import Backend, ConfigField, SendResult
 
 logger = logging.getLogger("touchpoints.console")
@@ -10,7 +12,7 @@ logger = logging.getLogger("touchpoints.console")
 
 class ConsoleBackend(Backend):
     name = "console"
-    config_fields = (ConfigField("prefix", help="Text put in front of every logged message."),)
+    config_fields = (ConfigField("prefix", help=_("Text put in front of every logged message.")),)
 
     def send(self, channel, message):
         logger.info(

@@ -4,6 +4,7 @@ import smtplib
 
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.message import make_msgid
+from django.utils.translation import gettext_lazy as _
 
 from .base import Backend, ConfigField, PermanentError, SendResult, TransientError
 
@@ -12,8 +13,8 @@ class EmailBackend(Backend):
     name = "email"
     kinds = {"email"}
     config_fields = (
-        ConfigField("from_email", required=True, help="Sender address, e.g. 'Fresh Mart <news@example.com>'."),
-        ConfigField("reply_to", help="Optional Reply-To address."),
+        ConfigField("from_email", required=True, help=_("Sender address, e.g. 'Fresh Mart <news@example.com>'.")),
+        ConfigField("reply_to", help=_("Optional Reply-To address.")),
     )
 
     def send(self, channel, message):

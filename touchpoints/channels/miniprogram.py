@@ -1,5 +1,7 @@
 """Mini-program subscription messages (POST …/message/subscribe/send)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from .base import ConfigField
 from .provider import ProviderBackend, wechat_data
 
@@ -8,11 +10,11 @@ class MiniprogramBackend(ProviderBackend):
     name = "miniprogram"
     kinds = {"miniprogram"}
     config_fields = (
-        ConfigField("endpoint", required=True, help="Subscription-message send URL."),
-        ConfigField("app_id", required=True, help="Mini-program AppID."),
-        ConfigField("access_token", required=True, secret=True, help="Access token (write-only)."),
-        ConfigField("state", help="formal, trial or developer (default formal)."),
-        ConfigField("timeout", help="Seconds to wait for the API (default 10)."),
+        ConfigField("endpoint", required=True, help=_("Subscription-message send URL.")),
+        ConfigField("app_id", required=True, help=_("Mini-program AppID.")),
+        ConfigField("access_token", required=True, secret=True, help=_("Access token (write-only).")),
+        ConfigField("state", help=_("formal, trial or developer (default formal).")),
+        ConfigField("timeout", help=_("Seconds to wait for the API (default 10).")),
     )
 
     def headers(self, channel, message):

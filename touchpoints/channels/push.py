@@ -1,5 +1,7 @@
 """App push through an HTTP push service (app key + master secret, one registration id)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from .base import ConfigField
 from .provider import ProviderBackend
 
@@ -8,10 +10,10 @@ class PushBackend(ProviderBackend):
     name = "push"
     kinds = {"push"}
     config_fields = (
-        ConfigField("endpoint", required=True, help="Push API URL."),
-        ConfigField("app_key", required=True, help="App key."),
-        ConfigField("master_secret", required=True, secret=True, help="Master secret (write-only)."),
-        ConfigField("timeout", help="Seconds to wait for the API (default 10)."),
+        ConfigField("endpoint", required=True, help=_("Push API URL.")),
+        ConfigField("app_key", required=True, help=_("App key.")),
+        ConfigField("master_secret", required=True, secret=True, help=_("Master secret (write-only).")),
+        ConfigField("timeout", help=_("Seconds to wait for the API (default 10).")),
     )
 
     def headers(self, channel, message):

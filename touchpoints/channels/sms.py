@@ -1,5 +1,7 @@
 """SMS through an HTTP SMS gateway (account + API key; the signature is prepended to the text)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from .base import ConfigField
 from .provider import ProviderBackend
 
@@ -8,12 +10,12 @@ class SmsBackend(ProviderBackend):
     name = "sms"
     kinds = {"sms"}
     config_fields = (
-        ConfigField("endpoint", required=True, help="Gateway URL that accepts a JSON POST."),
-        ConfigField("account", required=True, help="Account or app id at the SMS provider."),
-        ConfigField("api_key", required=True, secret=True, help="API key (write-only)."),
-        ConfigField("signature", help="Signature put in front of every text, e.g. 【Fresh Mart】."),
-        ConfigField("max_segments", help="Longest text allowed, in SMS segments (default 3)."),
-        ConfigField("timeout", help="Seconds to wait for the gateway (default 10)."),
+        ConfigField("endpoint", required=True, help=_("Gateway URL that accepts a JSON POST.")),
+        ConfigField("account", required=True, help=_("Account or app id at the SMS provider.")),
+        ConfigField("api_key", required=True, secret=True, help=_("API key (write-only).")),
+        ConfigField("signature", help=_("Signature put in front of every text, e.g. 【Fresh Mart】.")),
+        ConfigField("max_segments", help=_("Longest text allowed, in SMS segments (default 3).")),
+        ConfigField("timeout", help=_("Seconds to wait for the gateway (default 10).")),
     )
 
     def headers(self, channel, message):

@@ -10,6 +10,8 @@ import hmac
 import json
 import time
 
+from django.utils.translation import gettext_lazy as _
+
 from . import http
 from .base import Backend, ConfigField, SendResult
 
@@ -32,8 +34,8 @@ class WebhookBackend(Backend):
     name = "webhook"
     idempotent = True
     config_fields = (
-        ConfigField("url", required=True, help="Where the JSON message is POSTed."),
-        ConfigField("timeout", help="Seconds to wait for an answer (default 10)."),
+        ConfigField("url", required=True, help=_("Where the JSON message is POSTed.")),
+        ConfigField("timeout", help=_("Seconds to wait for an answer (default 10).")),
     )
 
     @classmethod

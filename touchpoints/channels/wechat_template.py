@@ -1,5 +1,7 @@
 """WeChat official-account template messages (POST …/message/template/send?access_token=…)."""
 
+from django.utils.translation import gettext_lazy as _
+
 from .base import ConfigField
 from .provider import ProviderBackend, wechat_data
 
@@ -8,10 +10,10 @@ class WechatTemplateBackend(ProviderBackend):
     name = "wechat_template"
     kinds = {"wechat_template"}
     config_fields = (
-        ConfigField("endpoint", required=True, help="Template-message send URL."),
-        ConfigField("app_id", required=True, help="Official account AppID."),
-        ConfigField("access_token", required=True, secret=True, help="Access token (write-only)."),
-        ConfigField("timeout", help="Seconds to wait for the API (default 10)."),
+        ConfigField("endpoint", required=True, help=_("Template-message send URL.")),
+        ConfigField("app_id", required=True, help=_("Official account AppID.")),
+        ConfigField("access_token", required=True, secret=True, help=_("Access token (write-only).")),
+        ConfigField("timeout", help=_("Seconds to wait for the API (default 10).")),
     )
 
     def headers(self, channel, message):

@@ -1,5 +1,7 @@
 """WeCom (企业微信) application text messages to a member's external contact."""
 
+from django.utils.translation import gettext_lazy as _
+
 from .base import ConfigField
 from .provider import ProviderBackend
 
@@ -8,11 +10,11 @@ class WecomBackend(ProviderBackend):
     name = "wecom"
     kinds = {"wecom"}
     config_fields = (
-        ConfigField("endpoint", required=True, help="Message send URL."),
-        ConfigField("corp_id", required=True, help="Corp ID."),
-        ConfigField("agent_id", required=True, help="Application agent id."),
-        ConfigField("access_token", required=True, secret=True, help="Access token (write-only)."),
-        ConfigField("timeout", help="Seconds to wait for the API (default 10)."),
+        ConfigField("endpoint", required=True, help=_("Message send URL.")),
+        ConfigField("corp_id", required=True, help=_("Corp ID.")),
+        ConfigField("agent_id", required=True, help=_("Application agent id.")),
+        ConfigField("access_token", required=True, secret=True, help=_("Access token (write-only).")),
+        ConfigField("timeout", help=_("Seconds to wait for the API (default 10).")),
     )
 
     def headers(self, channel, message):
