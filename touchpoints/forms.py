@@ -57,7 +57,7 @@ class TestSendForm(forms.Form):
     member = forms.CharField(label=_("Member (external id)"), max_length=128)
     subject = forms.CharField(label=_("Subject"), max_length=200, required=False)
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 3}),
-                           initial="Test message for {{ member.name }}")
+                           initial=_("Test message for {{ member.name }}"))
 
 
 class TemplateForm(forms.Form):
