@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Event, Member, MemberTag, Segment, Tag
+from .models import Event, ImportJob, Member, MemberTag, Segment, SegmentMembership, Tag
 
 
 class MemberTagInline(admin.TabularInline):
@@ -35,5 +35,19 @@ class EventAdmin(admin.ModelAdmin):
 
 @admin.register(Segment)
 class SegmentAdmin(admin.ModelAdmin):
-    list_display = ("slug", "name", "updated_at")
+    list_display = ("slug", "name", "member_count", "refreshed_at", "updated_at")
     search_fields = ("slug", "name")
+
+
+@admin.register(SegmentMembership)
+class SegmentMembershipAdmin(admin.ModelAdmin):
+    list_display = ("segment", "member", "entered_at", "left_at")
+    list_filter = ("segment",)
+    raw_id_fields = ("member",)
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    list_display = ("original_name", "kind", "status", "imported_rows", "rejected_rows", "created_by", "created_at")
+    list_filter = ("kind", "status")
+    readonly_fields = ("rejections",)

@@ -82,6 +82,10 @@ def test_an_editor_builds_a_segment_in_the_rule_editor_and_watches_the_live_coun
     # Reopened, the editor shows the saved rule and its count.
     expect(live_count(page)).to_have_attribute("data-count", "1")
     expect(page.locator("#rule-editor .rule-leaf")).to_have_count(4)
+    # The segment list fills in each live count after the page has loaded.
+    page.goto(f"{live_server.url}/members/segments/")
+    expect(page.locator(".live-cell[data-slug=beijing-vips] [data-count]")).to_have_attribute("data-count", "1")
+    page.screenshot(path=str(SHOTS / "members-segments.png"), full_page=True)
 
 
 def enrol_with_a_trace_and_a_message(external_id):
