@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.roles import VIEWER
+from accounts.throttling import IngestRateThrottle
 from journeys import clock
 
 from . import serializers as s
@@ -18,6 +19,8 @@ from .services import BatchInvalid, as_list, ingest_events, upsert_members
 
 
 class MembersView(APIView):
+    throttle_classes = [IngestRateThrottle]
+
     @extend_schema(
         request=s.MemberInSerializer(many=True),
         responses={200: s.UpsertResultSerializer, 400: s.BatchErrorsSerializer},
@@ -39,6 +42,8 @@ class MemberView(APIView):
 
 
 class EventsView(APIView):
+    throttle_classes = [IngestRateThrottle]
+
     @extend_schema(
         request=s.EventInSerializer(many=True),
         responses={202: s.IngestResultSerializer, 400: s.BatchErrorsSerializer},

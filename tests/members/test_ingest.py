@@ -87,3 +87,12 @@ def test_the_invalid_batch_exception_carries_the_errors():
     with pytest.raises(EventBatchInvalid) as raised:
         ingest_events([event(), {"name": "visit"}])
     assert raised.value.errors == [{"index": 1, "message": "'member' is required"}]
+
+
+def test_ingestion_is_rate_limited_per_token_and_a_refused_batch_stores_nothing(api, settings):
+    settings.INGEST_RATE = "2/min"
+    assert api.post("/api/v1/events", event(id="r1"), format="json").status_code == 202
+    assert api.post("/api/v1/members", {"external_id": "r2"}, format="json").status_code == 200
+    refused = api.post("/api/v1/events", event(id="r3"), format="json")
+    assert refused.status_code == 429
+    assert not Event.objects.filter(idempotency_key="r3").exists()
