@@ -8,7 +8,7 @@ import pytest
 from journeys import engine, services
 from tests.factories import ChannelFactory, JourneyFactory, MemberFactory, TemplateFactory
 
-ONBOARDING = Path(__file__).resolve().parents[2].parent / "shared" / "examples" / "onboarding.journey.json"
+ONBOARDING = Path(__file__).resolve().parents[2] / "journeys" / "gallery" / "onboarding.journey.json"  # = ../shared/examples (test_gallery)
 ONBOARDING_TEMPLATES = {"welcome-coupon": "sms", "last-chance": "sms", "coupon-expiring": "wechat",
                         "second-order-coupon": "wechat"}
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai

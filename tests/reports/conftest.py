@@ -13,7 +13,7 @@ from django.utils import translation
 from journeys.models import Enrollment, GoalConversion, Journey, JourneyVersion
 from members.models import Event, Member
 
-ONBOARDING = Path(__file__).resolve().parents[3] / "shared" / "examples" / "onboarding.journey.json"
+ONBOARDING = Path(__file__).resolve().parents[2] / "journeys" / "gallery" / "onboarding.journey.json"  # = ../shared/examples (test_gallery)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=SHANGHAI)
 
