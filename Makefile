@@ -33,8 +33,8 @@ bench: venv services
 	@$(PY) -m bench $(ARGS)
 
 messages: venv
-	@$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=node_modules --ignore=staticfiles
-	@$(PY) manage.py makemessages -d djangojs -l zh_Hans --ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=static/vendor
+	@$(PY) manage.py makemessages -l zh_Hans --ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=tests --ignore=var --no-obsolete
+	@$(PY) manage.py makemessages -d djangojs -l zh_Hans --ignore=.venv --ignore=node_modules --ignore=staticfiles --ignore=tests --ignore=var --ignore=static/vendor --no-obsolete
 	@$(PY) manage.py compilemessages --ignore=.venv
 
 vendor:
