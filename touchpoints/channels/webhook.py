@@ -27,7 +27,9 @@ def sign(secret, body: bytes) -> str:
 def signature_matches(secret, body: bytes, header_value) -> bool:
     if not secret or not header_value:
         return False
-    return hmac.compare_digest(sign(secret, body), str(header_value))
+    # Bytes on both sides: compare_digest refuses (TypeError) a str with non-ASCII characters,
+    # which a forged header can carry; it must be a plain mismatch, in constant time.
+    return hmac.compare_digest(sign(secret, body).encode(), str(header_value).encode("utf-8", "replace"))
 
 
 class WebhookBackend(Backend):
