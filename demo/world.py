@@ -32,7 +32,7 @@ CHANNELS = [
     {"key": "sms", "name": "短信 SMS", "kind": "sms", "cost_per_message": "0.045"},
     {"key": "wechat", "name": "微信模板消息", "kind": "wechat_template", "cost_per_message": "0"},
     {"key": "miniprogram", "name": "小程序订阅消息", "kind": "miniprogram", "cost_per_message": "0"},
-    {"key": "email", "name": "E-mail", "kind": "email", "cost_per_message": "0.002"},
+    {"key": "email", "name": "邮件 E-mail", "kind": "email", "cost_per_message": "0.002"},
 ]
 TEMPLATES = [
     ("welcome-coupon", "sms", "【鲜到家】{{ member.name }}，新人券已到账：满49减15，3天内有效，点击领取。"),
