@@ -81,10 +81,10 @@ def timed(call, runs):
             "max_ms": round(samples[-1], 1), "runs": runs}
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     setup_django()
 
     from django.db import transaction
@@ -127,6 +127,11 @@ def main():
     out = ROOT / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     (out / "canvas.json").write_text(json.dumps(results, indent=2))
+    print("RESULT " + json.dumps({"bench": "canvas", "runs": args.runs,
+                                  **{f"{key}_{figure}": results[name][f"{figure}_ms"]
+                                     for key, name in (("load", "editor page load"), ("save", "autosave"))
+                                     for figure in ("median", "p95")},
+                                  "loadavg": round(os.getloadavg()[0], 1)}))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 NOW = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)
-ONBOARDING = Path(__file__).resolve().parents[2] / "shared" / "examples" / "onboarding.journey.json"
+# The gallery copy ships with the repository (a newcomer's clone has no ../shared).
+ONBOARDING = Path(__file__).resolve().parents[1] / "journeys" / "gallery" / "onboarding.journey.json"
 
 
 def setup_django():
@@ -35,8 +36,8 @@ def setup_django():
     django.setup()
 
 
-def create_world(members):
-    """Channels, templates, two published onboarding journeys and `members` enrolments of each at nudge1."""
+def create_world(members, names=("SQL floor", "Engine")):
+    """Channels, templates, one published onboarding journey per name and `members` enrolments of each at nudge1."""
     from django.conf import settings
     from django.db import connection
 
@@ -50,7 +51,7 @@ def create_world(members):
         Template.objects.create(slug=slug, channel=channel, body="Hi {{ member.name }}")
     document = json.loads(ONBOARDING.read_text())
     journeys = []
-    for name in ("SQL floor", "Engine"):
+    for name in names:
         journey = services.journey_create(document={**document, "name": f"Bench: {name}"})
         services.journey_publish(journey)
         journey.refresh_from_db()
@@ -181,6 +182,10 @@ def main(argv=None):
         print(f"  engine / SQL floor: {engine_rate / sql_rate:.0%}   (targets: ≥ 30,000 /s and ≥ 50%)")
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         print(f"  peak RSS of an engine worker process: {peak:.0f} MB (target < 300 MB)")
+        print("RESULT " + json.dumps({"bench": "engine", "members": args.members, "workers": args.workers,
+                                      "sql_floor_per_s": round(sql_rate), "engine_per_s": round(engine_rate),
+                                      "ratio_to_floor": round(engine_rate / sql_rate, 3), "worker_rss_mb": round(peak),
+                                      "load": round(os.getloadavg()[0], 1)}))
     finally:
         if not args.keep:
             connection.creation.destroy_test_db(database, verbosity=0)

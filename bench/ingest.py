@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ONBOARDING = ROOT.parent / "shared" / "examples" / "onboarding.journey.json"
+ONBOARDING = ROOT / "journeys" / "gallery" / "onboarding.journey.json"
 NOW = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)
 MIX = {"registered": 0.3, "order_paid": 0.4, "visit": 0.3}
 
@@ -213,6 +213,8 @@ def main(argv=None):
         print(f"  load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"  engine hand-off: {enrolled:,} new members enrolled, {woken:,} waiting enrolments woken, "
               f"{goals:,} first_order goals recorded")
+        print("RESULT " + json.dumps({"bench": "ingest", "events": accepted, "seconds": round(seconds, 2),
+                                      "events_per_s": round(accepted / seconds), "load": round(os.getloadavg()[0], 1)}))
     finally:
         if server is not None:
             os.killpg(server.pid, 15)

@@ -224,6 +224,10 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
+    print("RESULT " + json.dumps({"bench": "reports", "enrolments": args.enrolments,
+                                  **{f"{key}_{figure}": results[key][f"{figure}_ms"]
+                                     for key in ("stats", "funnel_day", "funnel_week", "report_page") for figure in ("p50", "p95")},
+                                  "load": round(os.getloadavg()[0], 1)}))
     return results
 
 
