@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "touchpoints",
     "reports",
     "demo",
+    "forecasts",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +156,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 TICK_SECONDS = env.integer("TICK_SECONDS", 5, minimum=1)
 ENGINE_SHARDS = env.integer("ENGINE_SHARDS", 4, minimum=1)
+# Retention (manage.py prune, nightly beat entry): the step log of enrolments closed this many
+# days ago, and finished outbox rows this old, are deleted. The minimums outlast goal windows
+# (a late conversion reads the closed enrolment's trace) and frequency-cap look-backs.
+RETENTION_STEPLOG_DAYS = env.integer("RETENTION_STEPLOG_DAYS", 180, minimum=90)
+RETENTION_DELIVERY_DAYS = env.integer("RETENTION_DELIVERY_DAYS", 180, minimum=60)
+PRUNE_BATCH_SIZE = env.integer("PRUNE_BATCH_SIZE", 10_000, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -5,15 +5,18 @@ workers on one shard never step anyone twice. Waits live in the database, never 
 """
 
 from celery import shared_task
+from celery.schedules import crontab
 from django.conf import settings
 from django.db import transaction
 from django.utils.dateparse import parse_datetime
 
-from . import clock, engine, entry
+from . import clock, engine, entry, retention
 
 
 def BEAT_SCHEDULE(tick_seconds):  # noqa: N802  (config/celery.py collects this name from every app)
-    return {"journeys-tick": {"task": "journeys.tick", "schedule": float(tick_seconds)}}
+    return {"journeys-tick": {"task": "journeys.tick", "schedule": float(tick_seconds)},
+            # Nightly, after members' 03:00 scores, when the engine's batches are smallest.
+            "journeys-prune": {"task": "journeys.prune", "schedule": crontab(hour=4, minute=0)}}
 
 
 def run_tick(now, *, shards=None):
@@ -43,3 +46,10 @@ def advance_shard(shard, at):
     now = parse_datetime(at)
     with clock.frozen(now):
         return engine.advance(shard, now=now)
+
+
+@shared_task(name="journeys.prune", ignore_result=True)
+def prune():
+    """Retention (journeys.retention): batches of their own transactions, safe to run twice."""
+    result = retention.prune()
+    return {"steplog": result.steplog, "deliveries": result.deliveries}
