@@ -1,11 +1,12 @@
 from django.urls import path, re_path
 
-from . import views
+from . import health, views
 from .api_urls import api_urlpatterns  # noqa: F401  (config/urls.py mounts it under /api/v1/)
 
 app_name = "journeys"
 urlpatterns = [
     path("", views.journey_list, name="list"),
+    path("health/", health.health_page, name="health"),
     path("new/", views.journey_new, name="new"),
     path("import/", views.journey_import, name="import"),
     path("<int:pk>/", views.journey_editor, name="editor"),
