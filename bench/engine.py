@@ -36,8 +36,8 @@ def setup_django():
     django.setup()
 
 
-def create_world(members, names=("SQL floor", "Engine")):
-    """Channels, templates, one published onboarding journey per name and `members` enrolments of each at nudge1."""
+def create_world(members, names=("SQL floor", "Engine"), now=NOW):
+    """Channels, templates, one published onboarding journey per name and `members` enrolments of each at nudge1, due `now`."""
     from django.conf import settings
     from django.db import connection
 
@@ -60,13 +60,13 @@ def create_world(members, names=("SQL floor", "Engine")):
         cursor.execute("""INSERT INTO members_member (external_id, name, phone, email, wechat_openid, miniprogram_openid,
                               attributes, timezone, points, opted_out, rfm_group, rfm_scores, lifecycle_stage, created_at, updated_at)
                           SELECT 'bench-' || i, '', '', '', '', '', '{}', '', 0, '[]', '', '', '', %s, %s
-                          FROM generate_series(1, %s) AS i""", [NOW, NOW, members])
+                          FROM generate_series(1, %s) AS i""", [now, now, members])
         for journey in journeys:
             cursor.execute("""INSERT INTO journeys_enrollment (journey_id, version_id, member_id, status, node_key, visit, due_at,
                                   waiting_for, shard, assignments, enrolled_at, node_entered_at, exit_reason)
                               SELECT %s, %s, id, 'active', 'nudge1', 5, %s, '', id %% %s, '{"ab": "day2"}', %s, %s, ''
                               FROM members_member""",
-                           [journey.pk, journey.current_version_id, NOW, settings.ENGINE_SHARDS, NOW, NOW])
+                           [journey.pk, journey.current_version_id, now, settings.ENGINE_SHARDS, now, now])
         cursor.execute("ANALYZE")
     return journeys
 
