@@ -8,6 +8,7 @@ operators (the cheap way to build a gigabyte string), and the output is capped.
 """
 
 import functools
+import re
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
@@ -21,7 +22,13 @@ MAX_OUTPUT = 20_000
 FORBIDDEN_NODES = {
     nodes.Extends: "extends", nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "import",
     nodes.Macro: "macro", nodes.CallBlock: "call", nodes.Scope: "scope",
+    # A variable that is concatenated with itself level after level (`{% set b = a~a~a %}`…)
+    # doubles its size per line: a dozen lines ask for gigabytes.
+    nodes.Assign: "set", nodes.AssignBlock: "set",
 }
+# Filters whose numeric arguments are sizes of what they build: `"x"|center(10**9)`.
+SIZE_ARGUMENT_FILTERS = {"center", "indent", "wordwrap", "batch", "slice", "truncate"}
+FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\*|\d*)(?:\.(\*|\d*))?")
 
 
 class TemplateError(ValueError):
@@ -52,9 +59,49 @@ class _Sandbox(SandboxedEnvironment):
         raise SecurityError(f"the operator {operator!r} is not allowed here")
 
 
+def _too_big(size):
+    return _is_number(size) and size > MAX_OUTPUT
+
+
+def _check_filter_arguments(name, value, args, kwargs):
+    """Refuses, before any work is done, a filter call that would build more than a message holds."""
+    if name in SIZE_ARGUMENT_FILTERS and any(_too_big(a) for a in (*args, *kwargs.values())):
+        raise SecurityError(f"the size given to '{name}' is larger than a message")
+    if name == "format" and isinstance(value, str):
+        for width, precision in FORMAT_WIDTH.findall(value):
+            if "*" in (width, precision) or _too_big(int(width or 0)) or _too_big(int(precision or 0)):
+                raise SecurityError("a width in 'format' is larger than a message")
+    if name == "replace" and isinstance(value, str) and len(args) >= 2:
+        old, new = str(args[0]), str(args[1])
+        occurrences = len(value) + 1 if old == "" else value.count(old)
+        if len(value) + occurrences * len(new) > MAX_OUTPUT:
+            raise SecurityError("'replace' would build more than a message holds")
+
+
+def _bounded(name, function):
+    """Every filter: sizes checked before the call, and no result longer than a message.
+
+    Checking results makes chains (`|replace(…)|replace(…)`…) stop at the first step past
+    the limit instead of growing exponentially.
+    """
+    value_index = 1 if hasattr(function, "jinja_pass_arg") else 0
+
+    @functools.wraps(function)
+    def bounded(*args, **kwargs):
+        value = args[value_index] if len(args) > value_index else None
+        _check_filter_arguments(name, value, args[value_index + 1:], kwargs)
+        result = function(*args, **kwargs)
+        if isinstance(result, (str, list, tuple)) and len(result) > MAX_OUTPUT:
+            raise SecurityError(f"'{name}' built more than a message holds")
+        return result
+
+    return bounded
+
+
 def _environment():
     env = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
     env.globals.clear()
+    env.filters = {name: _bounded(name, function) for name, function in env.filters.items()}
     return env
 
 
@@ -81,6 +128,9 @@ def _source_problem(source):
     for node_type, label in FORBIDDEN_NODES.items():
         if tree.find(node_type) is not None:
             return gettext_noop("'{%% %(tag)s %%}' is not allowed in message templates"), {"tag": label}
+    # Loops inside loops multiply: two loops over a 20,000-item list are 400 million steps.
+    if any(outer.find(nodes.For) is not None for outer in tree.find_all(nodes.For)):
+        return gettext_noop("a loop inside a loop is not allowed in message templates"), {}
     # `self` is Jinja's handle on the template object itself; messages have no use for it.
     if any(name.name == "self" for name in tree.find_all(nodes.Name)):
         return gettext_noop("'self' is not available in message templates"), {}
@@ -101,7 +151,7 @@ def _compiled(source):
 def render_string(source, context, where="body"):
     _check_source(source or "", where)
     try:
-        output = _compiled(source or "").render(context)
+        output = _capped_output(_compiled(source or "").generate(context))
     except SecurityError as exc:
         raise TemplateError(f"{where}: " + _("not allowed: %(error)s") % {"error": exc}) from None
     except UndefinedError as exc:
@@ -111,6 +161,17 @@ def render_string(source, context, where="body"):
     if len(output) > MAX_OUTPUT:
         raise TemplateError(f"{where}: " + _("the rendered text is longer than %(n)s characters") % {"n": MAX_OUTPUT})
     return output
+
+
+def _capped_output(chunks):
+    """The rendered text, read piece by piece so that a runaway template stops at the limit."""
+    parts, size = [], 0
+    for chunk in chunks:
+        parts.append(chunk)
+        size += len(chunk)
+        if size > MAX_OUTPUT:
+            break
+    return "".join(parts)
 
 
 def _render_fields(value, context, path):
