@@ -14,7 +14,7 @@ from members.models import ImportJob
 from tests.factories import ChannelFactory, MemberFactory, SegmentFactory, TagFactory, TemplateFactory, UserFactory
 from touchpoints.models import QuietPeriod
 
-ONBOARDING = Path(__file__).resolve().parents[2].parent / "shared" / "examples" / "onboarding.journey.json"
+ONBOARDING = Path(__file__).resolve().parents[2] / "journeys" / "gallery" / "onboarding.journey.json"  # = ../shared/examples (test_gallery)
 ONBOARDING_TEMPLATES = {"welcome-coupon": "sms", "last-chance": "sms", "coupon-expiring": "wechat",
                         "second-order-coupon": "wechat"}
 
