@@ -29,6 +29,7 @@ urlpatterns = [
     path("members/", include("members.urls")),
     path("touchpoints/", include("touchpoints.urls")),
     path("reports/", include("reports.urls")),
+    path("", include("forecasts.urls")),
     path("api/v1/", include([p for app in API_APPS for p in __import__(f"{app}.urls", fromlist=["x"]).api_urlpatterns])),
 ]
 

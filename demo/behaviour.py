@@ -6,7 +6,7 @@ step, so the step size changes the resolution, not the behaviour.
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 SOURCES = {"store_qr": 1.35, "miniprogram": 1.1, "wechat_group": 1.0, "official_account": 0.8}
 
@@ -33,6 +33,8 @@ class BehaviourModel:
     # Order value in yuan: log-normal around ~90.
     order_value_mu: float = 4.45
     order_value_sigma: float = 0.45
+    # The highest daily order chance: keeps the demo's boosted members from ordering every day.
+    max_daily: float = 0.9
 
     def affinity(self, source):
         return SOURCES.get(source, 1.0)
@@ -46,7 +48,7 @@ class BehaviourModel:
         lift = 1.0
         for template in nudges:
             lift = max(lift, self.nudge_lift.get(template, 1.3))
-        daily = min(0.9, daily * affinity * lift)
+        daily = min(self.max_daily, daily * affinity * lift)
         return per_step(daily, step_days)
 
     def unsubscribe_chance(self, *, step_days, messaged):
@@ -55,6 +57,60 @@ class BehaviourModel:
 
     def order_value(self, rng):
         return round(math.exp(rng.gauss(self.order_value_mu, self.order_value_sigma)), 2)
+
+
+# Below these, recorded data says too little and the default stays (per rate, per template).
+MIN_ORDERS_TO_LEARN = 30
+MIN_SENDS_TO_LEARN = 30
+
+
+def fit_decay(buckets, *, width_days):
+    """(daily rate at day 0, decay days) of an exponentially fading hazard, or None if unknown.
+
+    `buckets` is [(exposure in member-days, orders)] for consecutive `width_days`-wide spans of days
+    since the anchor (registration or last order): a weighted least-squares line through
+    log(orders / exposure), weighted by orders so thin spans count little.
+    """
+    points = [((i + 0.5) * width_days, math.log(orders / exposure), orders)
+              for i, (exposure, orders) in enumerate(buckets) if orders > 0 and exposure > 0]
+    if sum(w for _, _, w in points) < MIN_ORDERS_TO_LEARN or len(points) < 2:
+        return None
+    total = sum(w for _, _, w in points)
+    mean_x = sum(x * w for x, _, w in points) / total
+    mean_y = sum(y * w for _, y, w in points) / total
+    spread = sum(w * (x - mean_x) ** 2 for x, _, w in points)
+    slope = sum(w * (x - mean_x) * (y - mean_y) for x, y, w in points) / spread
+    if slope >= 0:
+        return None  # a rate that does not fade is not this model's shape: keep the default
+    return min(1.0, math.exp(mean_y - slope * mean_x)), -1.0 / slope
+
+
+def learned(*, first_orders, repeat_orders, width_days, nudges, baseline_daily, base=None):
+    """A BehaviourModel whose rates come from recorded data where there is enough of it.
+
+    `first_orders`/`repeat_orders`: buckets for `fit_decay`; `nudges`: {template: (sends, orders
+    within nudge_hours after)}; `baseline_daily`: the population's orders per member-day. Returns
+    (model, sources) where sources says, per rate and per template, "learned" or "default".
+    """
+    model = base or BehaviourModel()
+    sources = {"first_order": "default", "repeat_order": "default", "nudge_lift": {}}
+    first = fit_decay(first_orders, width_days=width_days)
+    if first:
+        model = replace(model, first_order_daily=first[0], first_order_decay_days=first[1])
+        sources["first_order"] = "learned"
+    repeat = fit_decay(repeat_orders, width_days=width_days)
+    if repeat:
+        model = replace(model, repeat_order_daily=repeat[0], repeat_order_decay_days=repeat[1])
+        sources["repeat_order"] = "learned"
+    lifts = dict(model.nudge_lift)
+    for template, (sends, orders) in sorted(nudges.items()):
+        if sends >= MIN_SENDS_TO_LEARN and baseline_daily > 0:
+            rate = orders / (sends * model.nudge_hours / 24)
+            lifts[template] = round(min(5.0, max(1.0, rate / baseline_daily)), 3)
+            sources["nudge_lift"][template] = "learned"
+        else:
+            sources["nudge_lift"][template] = "default"
+    return replace(model, nudge_lift=lifts), sources
 
 
 def per_step(daily, step_days):

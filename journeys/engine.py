@@ -226,18 +226,22 @@ class Run:
 
 # --- Ticking ------------------------------------------------------------------------------------
 
-def advance(shard=None, *, now=None, batch_size=BATCH_SIZE):
-    """Advance every due enrolment of live journeys (one shard, or all) as of `now`; returns steps taken."""
+def advance(shard=None, *, now=None, batch_size=BATCH_SIZE, versions=None):
+    """Advance every due enrolment of live journeys (one shard, or all) as of `now`; returns steps taken.
+
+    `versions` (ids) restricts the run to those versions' enrolments — the forecasts app's isolated
+    runs, which must never claim (lock) a live enrolment.
+    """
     now = now or clock.now()
     total = 0
     while True:
-        moved = advance_batch(shard, now=now, batch_size=batch_size)
+        moved = advance_batch(shard, now=now, batch_size=batch_size, versions=versions)
         if moved is None:
             return total
         total += moved
 
 
-def advance_batch(shard=None, *, now, batch_size=BATCH_SIZE):
+def advance_batch(shard=None, *, now, batch_size=BATCH_SIZE, versions=None):
     """Claim, run and commit one batch. Returns the steps taken, or None when nothing was due."""
     for attempt in range(CLAIM_RETRIES):
         try:
@@ -247,7 +251,7 @@ def advance_batch(shard=None, *, now, batch_size=BATCH_SIZE):
                     # counter rows (updated last) locked against the other shards' batches meanwhile.
                     with connection.cursor() as cursor:
                         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                steps = _claim(shard, now, batch_size)
+                steps = _claim(shard, now, batch_size, versions)
                 if not steps:
                     return None
                 return _run(steps, now)
@@ -262,8 +266,10 @@ def advance_batch(shard=None, *, now, batch_size=BATCH_SIZE):
     return None
 
 
-def _claim(shard, now, batch_size):
+def _claim(shard, now, batch_size, versions=None):
     due = Enrollment.objects.filter(status__in=Enrollment.OPEN, due_at__lte=now, journey__status=Journey.Status.LIVE)
+    if versions is not None:
+        due = due.filter(version_id__in=list(versions))
     if shard is not None:
         due = due.filter(shard=shard)
     query = (due.select_for_update(skip_locked=True, of=("self",)).order_by("due_at")
@@ -587,15 +593,19 @@ def _apply_member_actions(run):
 
 # --- Enrolment, wake-ups, exits, conversions and migration (called by entry.py and services.py) --------
 
-def enroll(version, member_times):
+def enroll(version, member_times, *, assignments=None):
     """Open an enrolment at the entry node for each {member_id: at}; returns how many were opened.
 
     Members with an open enrolment in the journey are skipped by the database's partial unique index.
+    `assignments` ({member_id: {split node: variant}}) pre-sets split variants: a single-member test
+    replays the variants the real member would get, whose hash uses the real member's id.
     """
     if not member_times:
         return 0
     graph = Graphs()[version.pk][0]
-    rows = [(version.journey_id, version.pk, member_id, ACTIVE, graph.entry, 1, at, "", shard_of(member_id), "{}", at, at, "")
+    assignments = assignments or {}
+    rows = [(version.journey_id, version.pk, member_id, ACTIVE, graph.entry, 1, at, "", shard_of(member_id),
+             json.dumps(assignments.get(member_id) or {}), at, at, "")
             for member_id, at in sorted(member_times.items())]
     inserted = insert_rows(
         Enrollment, ["journey", "version", "member", "status", "node_key", "visit", "due_at", "waiting_for", "shard",

@@ -5,6 +5,8 @@ transaction with the newly stored Event rows. `enroll_scheduled(now)` runs on ev
 segment and inactivity entries. The writes themselves are journeys/engine.py's.
 """
 
+import contextlib
+import contextvars
 from collections import defaultdict
 from datetime import timedelta
 
@@ -19,27 +21,56 @@ from .models import Enrollment, GoalConversion, Journey
 # those already lapsed when the journey is published, are not back-filled.
 LAPSE_CATCH_UP = timedelta(days=7)
 
+# Set by `only_versions`: the version ids event effects are limited to (None: every live journey).
+_only_versions = contextvars.ContextVar("journey_canvas_only_versions", default=None)
+
+
+@contextlib.contextmanager
+def only_versions(version_ids):
+    """Limit event effects (entries, wake-ups, goals, exits) to these versions for the block.
+
+    The forecasts app runs a draft in isolation with it: events ingested for its synthetic members,
+    including those the engine itself records (points, coupons), must not reach live journeys.
+    """
+    token = _only_versions.set(frozenset(version_ids))
+    try:
+        yield
+    finally:
+        _only_versions.reset(token)
+
 
 def _live_versions(graphs):
-    """(journey id, version id, graph) of every live journey."""
-    rows = list(Journey.objects.filter(status=Journey.Status.LIVE, current_version__isnull=False)
-                .values_list("id", "current_version_id"))
+    """(journey id, version id, graph) of every live journey (or of the `only_versions` ones)."""
+    rows = Journey.objects.filter(status=Journey.Status.LIVE, current_version__isnull=False)
+    if _only_versions.get() is not None:
+        rows = rows.filter(current_version_id__in=list(_only_versions.get()))
+    rows = list(rows.values_list("id", "current_version_id"))
     graphs.load(version_id for _, version_id in rows)
     return [(journey_id, version_id, graphs[version_id][0]) for journey_id, version_id in rows]
 
 
-def handle_events(events):
+def handle_events(events, *, versions=None):
     """Apply a batch of stored events: enrol, wake waiting members, record goals, apply exit_on.
 
-    Every effect happens at the event's occurred_at.
+    Every effect happens at the event's occurred_at. `versions` (ids) limits the effects to those
+    versions, like `only_versions`.
     """
     events = [e for e in events if e is not None]
     if not events:
         return
+    if versions is not None:
+        with only_versions(versions):
+            return handle_events(events)
     graphs = engine.Graphs()
     _enroll_from_events(events, _live_versions(graphs), graphs)
     _wake_waiting(events, graphs)
     _goals_and_exits(events, graphs)
+
+
+def _restricted(enrollments):
+    """An Enrollment queryset limited to the `only_versions` versions, when set."""
+    versions = _only_versions.get()
+    return enrollments if versions is None else enrollments.filter(version_id__in=list(versions))
 
 
 def _matching_events(events, where):
@@ -102,8 +133,8 @@ def reentry_allowed(version, member_times, *, graphs=None):
 
 def _wake_waiting(events, graphs):
     names = {e.name for e in events}
-    waiting = list(Enrollment.objects.filter(status=Enrollment.Status.WAITING, waiting_for__in=names,
-                                             member_id__in={e.member_id for e in events})
+    waiting = list(_restricted(Enrollment.objects.filter(status=Enrollment.Status.WAITING, waiting_for__in=names,
+                                                         member_id__in={e.member_id for e in events}))
                    .values_list("id", "member_id", "version_id", "node_key", "node_entered_at", "due_at"))
     by_node = defaultdict(list)
     for row in waiting:
@@ -130,7 +161,7 @@ def _goals_and_exits(events, graphs):
     members = {e.member_id for e in events}
     names = {e.name for e in events}
     latest = max(e.occurred_at for e in events)
-    enrollments = list(Enrollment.objects.filter(member_id__in=members, enrolled_at__lte=latest)
+    enrollments = list(_restricted(Enrollment.objects.filter(member_id__in=members, enrolled_at__lte=latest))
                        .values_list("id", "member_id", "version_id", "status", "enrolled_at"))
     wanted, exits = [], {}
     event_times = defaultdict(list)

@@ -169,6 +169,8 @@
         errEl.textContent = err ? err.join(" ") : "";
         box.querySelector(".jc-card-summary").textContent = summaries[node.key] || T.newConfig;
       });
+      // Other islands (the forecast overlay) redraw their additions to the cards after each render.
+      document.dispatchEvent(new CustomEvent("jc:canvas-decorated"));
     }
 
     // Read positions from the elements: Drawflow 0.0.60 records pos_x/pos_y one mouse-move step
@@ -652,7 +654,7 @@
     window.jcCanvas = {
       document: function () { return JSON.parse(JSON.stringify(doc)); },
       revision: function () { return revision; }, state: function () { return state; },
-      save: save, poll: poll, fit: fit
+      save: save, poll: poll, fit: fit, nodeEl: nodeEl
     };
   });
 })();
