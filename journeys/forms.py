@@ -184,7 +184,7 @@ class JSONRuleField(forms.CharField):
             else:
                 rules.validate_rule(rule, allow_goal=self.allow_goal)
         except rules.RuleError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+            raise forms.ValidationError(exc.localized()) from exc
         return rule
 
 

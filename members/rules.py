@@ -56,17 +56,28 @@ from django.db.models.lookups import (
 )
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext, gettext_noop
 
 from .models import Event, LifecycleStage, MemberTag, RFMGroup
 
 
 class RuleError(ValueError):
-    """A rule that cannot be compiled. The message names the offending key/operator and path."""
+    """A rule that cannot be compiled. The message names the offending key/operator and path.
 
-    def __init__(self, path, message):
+    `str()` and `detail` are English (the API, logs and tests read them); `localized()` is the same
+    message in the active language, for the pages. `message` is the untranslated text with
+    %(name)s placeholders filled from `params`.
+    """
+
+    def __init__(self, path, message, **params):
         self.path = path
-        self.detail = message
-        super().__init__(f"{path}: {message}")
+        self.message, self.params = message, params
+        self.detail = message % params if params else message
+        super().__init__(f"{path}: {self.detail}")
+
+    def localized(self):
+        text = gettext(self.message)
+        return f"{self.path}: {text % self.params if self.params else text}"
 
 
 OPS = ("eq", "ne", "in", "gt", "gte", "lt", "lte", "contains", "exists")
@@ -114,27 +125,30 @@ def validate_event_where(rule):
 
 def _validate(rule, path, *, leaves, allow_goal, depth):
     if depth > MAX_DEPTH:
-        raise RuleError(path, f"rules may nest at most {MAX_DEPTH} levels deep")
+        raise RuleError(path, gettext_noop("rules may nest at most %(depth)s levels deep"), depth=MAX_DEPTH)
     if not isinstance(rule, dict) or not rule:
-        raise RuleError(path, "a rule must be a non-empty JSON object")
+        raise RuleError(path, gettext_noop("a rule must be a non-empty JSON object"))
     kind = _kind_of(rule, path, leaves)
     if kind in ("all", "any"):
         if set(rule) != {kind}:
-            raise RuleError(path, f"unknown key(s) {_names(set(rule) - {kind})} next to '{kind}'")
+            raise RuleError(path, gettext_noop("unknown key(s) %(keys)s next to '%(kind)s'"),
+                            keys=_names(set(rule) - {kind}), kind=kind)
         children = rule[kind]
         if not isinstance(children, list) or not children:
-            raise RuleError(f"{path}.{kind}", "must be a non-empty list of rules")
+            raise RuleError(f"{path}.{kind}", gettext_noop("must be a non-empty list of rules"))
         for i, child in enumerate(children):
             _validate(child, f"{path}.{kind}[{i}]", leaves=leaves, allow_goal=allow_goal, depth=depth + 1)
         return
     if kind == "not":
         if set(rule) != {"not"}:
-            raise RuleError(path, f"unknown key(s) {_names(set(rule) - {'not'})} next to 'not'")
+            raise RuleError(path, gettext_noop("unknown key(s) %(keys)s next to '%(kind)s'"),
+                            keys=_names(set(rule) - {"not"}), kind="not")
         _validate(rule["not"], f"{path}.not", leaves=leaves, allow_goal=allow_goal, depth=depth + 1)
         return
     extra = set(rule) - LEAF_KEYS[kind]
     if extra:
-        raise RuleError(path, f"unknown key(s) {_names(extra)} in a '{kind}' leaf (allowed: {_names(LEAF_KEYS[kind])})")
+        raise RuleError(path, gettext_noop("unknown key(s) %(keys)s in a '%(kind)s' leaf (allowed: %(allowed)s)"),
+                        keys=_names(extra), kind=kind, allowed=_names(LEAF_KEYS[kind]))
     VALIDATORS[kind](rule, path, allow_goal=allow_goal)
 
 
@@ -142,9 +156,10 @@ def _kind_of(rule, path, leaves):
     known = [k for k in (*COMBINATORS, *leaves) if k in rule]
     if not known:
         allowed = _names((*COMBINATORS, *leaves))
-        raise RuleError(path, f"unknown rule {_names(rule)}; expected one of {allowed}")
+        raise RuleError(path, gettext_noop("unknown rule %(rule)s; expected one of %(allowed)s"),
+                        rule=_names(rule), allowed=allowed)
     if len(known) > 1:
-        raise RuleError(path, f"a rule has exactly one kind, got {_names(known)}")
+        raise RuleError(path, gettext_noop("a rule has exactly one kind, got %(kinds)s"), kinds=_names(known))
     return known[0]
 
 
@@ -155,67 +170,70 @@ def _names(keys):
 def _validate_attr(rule, path, **_):
     name, op = rule["attr"], rule.get("op")
     if not isinstance(name, str) or not KEY_RE.match(name) or not name.strip():
-        raise RuleError(f"{path}.attr", "must be an attribute name (1–64 characters)")
+        raise RuleError(f"{path}.attr", gettext_noop("must be an attribute name (1–64 characters)"))
     if op not in OPS:
-        raise RuleError(f"{path}.op", f"unknown operator {op!r}; expected one of {', '.join(OPS)}")
+        raise RuleError(f"{path}.op", gettext_noop("unknown operator %(op)r; expected one of %(ops)s"),
+                        op=op, ops=", ".join(OPS))
     if op == "exists":
         if "value" in rule and not isinstance(rule["value"], bool):
-            raise RuleError(f"{path}.value", "'exists' takes true or false (default true)")
+            raise RuleError(f"{path}.value", gettext_noop("'exists' takes true or false (default true)"))
         return
     if "value" not in rule:
-        raise RuleError(f"{path}.value", f"operator '{op}' needs a value")
+        raise RuleError(f"{path}.value", gettext_noop("operator '%(op)s' needs a value"), op=op)
     value = rule["value"]
     if op == "in":
         if not isinstance(value, list) or not value:
-            raise RuleError(f"{path}.value", "'in' takes a non-empty list")
+            raise RuleError(f"{path}.value", gettext_noop("'in' takes a non-empty list"))
         for v in value:
             if not _is_scalar(v) or v is None:
-                raise RuleError(f"{path}.value", "'in' takes a list of strings, numbers or booleans")
+                raise RuleError(f"{path}.value", gettext_noop("'in' takes a list of strings, numbers or booleans"))
     elif op in ORDER_OPS:
         if not (_is_number(value) or isinstance(value, str)) or (isinstance(value, str) and not value):
-            raise RuleError(f"{path}.value", f"'{op}' compares with a number or a date/text")
+            raise RuleError(f"{path}.value", gettext_noop("'%(op)s' compares with a number or a date/text"), op=op)
         if name == "registered_at" and _as_datetime(value) is None:
-            raise RuleError(f"{path}.value", "registered_at compares with an ISO date or date-time")
+            raise RuleError(f"{path}.value", gettext_noop("registered_at compares with an ISO date or date-time"))
         if name == "points" and not _is_number(value):
-            raise RuleError(f"{path}.value", "points compares with a number")
+            raise RuleError(f"{path}.value", gettext_noop("points compares with a number"))
     elif op == "contains":
         if not (isinstance(value, str) and value) and not _is_number(value):
-            raise RuleError(f"{path}.value", "'contains' takes a text or a number")
+            raise RuleError(f"{path}.value", gettext_noop("'contains' takes a text or a number"))
     elif not _is_scalar(value):
-        raise RuleError(f"{path}.value", f"'{op}' takes a string, number, boolean or null")
+        raise RuleError(f"{path}.value", gettext_noop("'%(op)s' takes a string, number, boolean or null"), op=op)
     if name == "registered_at" and op in ("eq", "ne") and value is not None and _as_datetime(value) is None:
-        raise RuleError(f"{path}.value", "registered_at compares with an ISO date or date-time")
+        raise RuleError(f"{path}.value", gettext_noop("registered_at compares with an ISO date or date-time"))
 
 
 def _is_scalar(value):
     return value is None or isinstance(value, (str, bool)) or _is_number(value)
 
 
-def _validate_name(value, path, what):
+def _validate_name(value, path, message):
     if not isinstance(value, str) or not value.strip() or len(value) > 64:
-        raise RuleError(path, f"must be {what} (1–64 characters)")
+        raise RuleError(path, message)
 
 
 def _validate_days(value, path, minimum):
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum or value > 36500:
-        raise RuleError(path, f"must be a whole number of days, at least {minimum}")
+        raise RuleError(path, gettext_noop("must be a whole number of days, at least %(minimum)s"), minimum=minimum)
 
 
 def _validate_tag(rule, path, **_):
-    _validate_name(rule["tag"], f"{path}.tag", "a tag name")
+    _validate_name(rule["tag"], f"{path}.tag", gettext_noop("must be a tag name (1–64 characters)"))
 
 
 def _validate_event(rule, path, **_):
-    _validate_name(rule["event"], f"{path}.event", "an event name")
+    _validate_name(rule["event"], f"{path}.event", gettext_noop("must be an event name (1–64 characters)"))
     if "count" in rule:
         count = rule["count"]
         if not isinstance(count, dict) or not count:
-            raise RuleError(f"{path}.count", f"must be an object with one or more of {', '.join(COUNT_OPS)}")
+            raise RuleError(f"{path}.count", gettext_noop("must be an object with one or more of %(ops)s"),
+                            ops=", ".join(COUNT_OPS))
         for op, n in count.items():
             if op not in COUNT_OPS:
-                raise RuleError(f"{path}.count.{op}", f"unknown count operator {op!r}; expected one of {', '.join(COUNT_OPS)}")
+                raise RuleError(f"{path}.count.{op}", gettext_noop("unknown count operator %(op)r; expected one of %(ops)s"),
+                                op=op, ops=", ".join(COUNT_OPS))
             if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-                raise RuleError(f"{path}.count.{op}", "must be a whole number ≥ 0")
+                raise RuleError(f"{path}.count.{op}", gettext_noop("must be a whole number ≥ 0"))
     if "within_days" in rule:
         _validate_days(rule["within_days"], f"{path}.within_days", 1)
     if "where" in rule:
@@ -223,24 +241,25 @@ def _validate_event(rule, path, **_):
 
 
 def _validate_last_event(rule, path, **_):
-    _validate_name(rule["last_event"], f"{path}.last_event", "an event name")
+    _validate_name(rule["last_event"], f"{path}.last_event", gettext_noop("must be an event name (1–64 characters)"))
     if "older_than_days" not in rule:
-        raise RuleError(f"{path}.older_than_days", "is required")
+        raise RuleError(f"{path}.older_than_days", gettext_noop("is required"))
     _validate_days(rule["older_than_days"], f"{path}.older_than_days", 0)
 
 
 def _validate_choice(key, choices):
     def validate(rule, path, **_):
         if rule[key] not in choices.values:
-            raise RuleError(f"{path}.{key}", f"unknown value {rule[key]!r}; expected one of {_choice_names(choices.choices)}")
+            raise RuleError(f"{path}.{key}", gettext_noop("unknown value %(value)r; expected one of %(choices)s"),
+                            value=rule[key], choices=_choice_names(choices.choices))
 
     return validate
 
 
 def _validate_goal(rule, path, *, allow_goal):
     if not allow_goal:
-        raise RuleError(f"{path}.goal", "a goal leaf is only allowed inside a journey")
-    _validate_name(rule["goal"], f"{path}.goal", "a goal key")
+        raise RuleError(f"{path}.goal", gettext_noop("a goal leaf is only allowed inside a journey"))
+    _validate_name(rule["goal"], f"{path}.goal", gettext_noop("must be a goal key (1–64 characters)"))
 
 
 VALIDATORS = {

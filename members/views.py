@@ -65,7 +65,7 @@ def filtered_members(form, *, now):
         try:
             members = members.filter(compile_rule(data["segment"].rule, now=now))
         except RuleError as exc:
-            segment_error = str(exc)
+            segment_error = exc.localized()
     return members, segment_error
 
 
@@ -265,7 +265,7 @@ def segment_preview(request):
     except json.JSONDecodeError:
         error = _("The rule is not valid JSON.")
     except RuleError as exc:
-        error, error_path = str(exc), exc.path
+        error, error_path = exc.localized(), exc.path
     context = {"count": count, "sample": sample, "error": error, "error_path": error_path}
     return render(request, "members/segment_edit.html#live-count", context, status=200)
 

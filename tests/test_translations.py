@@ -3,6 +3,7 @@
 `make messages` (makemessages + compilemessages) refreshes locale/zh_Hans; these tests fail as soon
 as a new English string reaches the catalogue without a checked Chinese translation.
 """
+import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -97,3 +98,14 @@ def test_a_page_asked_for_in_chinese_is_served_from_the_catalogue():
     with translation.override("zh-hans"):
         assert translation.gettext("Sign in") in page.content.decode()
         assert translation.gettext("Sign in") != "Sign in"
+
+
+@pytest.mark.django_db
+def test_a_rule_error_in_the_segment_preview_speaks_the_operators_language_and_keeps_its_path(viewer):
+    client = Client()
+    client.force_login(viewer)
+    rule = json.dumps({"any": [{"attr": "city", "op": "is"}]})
+    chinese = client.post("/members/segments/preview/", {"rule": rule}, HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    english = client.post("/members/segments/preview/", {"rule": rule}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-error-path="rule.any[0].op"' in chinese and "rule.any[0].op: 未知运算符 &#x27;is&#x27;" in chinese
+    assert "rule.any[0].op: unknown operator &#x27;is&#x27;" in english

@@ -108,7 +108,7 @@ def test_the_live_preview_partial_shows_the_count_or_the_error_with_its_path(vie
     MemberFactory.create_batch(2, attributes={"city": "Beijing"})
     ok = viewer_client.post("/members/segments/preview/", {"rule": json.dumps({"attr": "city", "op": "eq", "value": "Beijing"})})
     assert b'data-count="2"' in ok.content and b"<html" not in ok.content
-    bad = viewer_client.post("/members/segments/preview/", {"rule": json.dumps({"any": [{"attr": "city", "op": "is"}]})})
+    bad = viewer_client.post("/members/segments/preview/", {"rule": json.dumps({"any": [{"attr": "city", "op": "is"}]})}, **EN)
     assert b'data-error-path="rule.any[0].op"' in bad.content and b"unknown operator" in bad.content
     garbage = viewer_client.post("/members/segments/preview/", {"rule": "{"}, **EN)
     assert garbage.status_code == 200 and b"The rule is not valid JSON." in garbage.content
