@@ -3,6 +3,7 @@
     python -m bench all            full size (1,000,000 members; takes about an hour on 2 cores)
     python -m bench all --quick    everything at 1/10 size, a smoke check of the whole set-up
     python -m bench all --only engine,naive
+    make bench ARGS=--quick        the same through make (`all` is the default)
 
 Runs each bench module as its own subprocess, one after the other (so they never compete for
 the machine with each other), against the PostgreSQL of DATABASE_URL (each module makes and drops
@@ -143,7 +144,8 @@ def machine():
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["all"], help="run every bench (one at a time) and print the table")
+    # Optional, so `make bench` (python -m bench $(ARGS)) and `make bench ARGS=--quick` run them all.
+    parser.add_argument("what", nargs="?", default="all", choices=["all"], help="run every bench (one at a time) and print the table")
     parser.add_argument("--quick", action="store_true", help="everything at 1/10 size: a smoke check, not a measurement")
     parser.add_argument("--only", default=",".join(NAMES), help=f"comma-separated subset of {','.join(NAMES)}")
     args = parser.parse_args(argv)
