@@ -9,6 +9,8 @@ import copy
 from django.db import transaction
 from django.db.models import Count, Max
 
+from accounts import audit
+
 from . import clock, document as doc
 from .models import Enrollment, Journey, JourneyVersion
 
@@ -44,12 +46,15 @@ def _checked_shape(document):
 def journey_create(*, document, user=None):
     """A new draft journey. Only the shape is checked: a draft may be incomplete."""
     document = _checked_shape(document)
-    return Journey.objects.create(
-        name=(document.get("name") or "").strip()[:200] or "Untitled journey",
-        description=document.get("description") or "",
-        draft=document,
-        created_by=user if user is not None and user.is_authenticated else None,
-    )
+    with transaction.atomic():
+        journey = Journey.objects.create(
+            name=(document.get("name") or "").strip()[:200] or "Untitled journey",
+            description=document.get("description") or "",
+            draft=document,
+            created_by=user if user is not None and user.is_authenticated else None,
+        )
+        audit.record(user, "created", journey)
+    return journey
 
 
 def journey_update_draft(journey, *, document, user=None, base_revision=None):
@@ -64,6 +69,7 @@ def journey_update_draft(journey, *, document, user=None, base_revision=None):
         locked.description = document.get("description") or ""
         locked.draft_revision += 1
         locked.save(update_fields=["draft", "name", "description", "draft_revision", "updated_at"])
+        audit.record_edit(user, locked, revision=locked.draft_revision)
     journey.refresh_from_db()
     return journey
 
@@ -107,6 +113,7 @@ def journey_publish(journey, *, user=None, migrate=False, mapping=None):
         locked.save(update_fields=["current_version", "status", "updated_at"])
         if migrate:
             engine.migrate(locked, version, mapping or {})
+        audit.record(user, "published", locked, version=number, migrate=bool(migrate))
     journey.refresh_from_db()
     return version
 
@@ -130,13 +137,14 @@ def migration_preview(journey, *, document=None, mapping=None):
              "count": row["n"]} for row in counts]
 
 
-def _set_status(journey, new_status, *, allowed_from, message):
+def _set_status(journey, new_status, *, allowed_from, message, user, action):
     with transaction.atomic():
         locked = Journey.objects.select_for_update().get(pk=journey.pk)
         if locked.status not in allowed_from:
             raise JourneyStateError(message.format(status=locked.get_status_display()))
         locked.status = new_status
         locked.save(update_fields=["status", "updated_at"])
+        audit.record(user, action, locked)
     journey.refresh_from_db()
     return journey
 
@@ -144,19 +152,19 @@ def _set_status(journey, new_status, *, allowed_from, message):
 def journey_pause(journey, *, user=None):
     """Stop all movement and sending; nobody is lost."""
     return _set_status(journey, Journey.Status.PAUSED, allowed_from=[Journey.Status.LIVE],
-                       message="Only a live journey can be paused (this one is {status}).")
+                       message="Only a live journey can be paused (this one is {status}).", user=user, action="paused")
 
 
 def journey_resume(journey, *, user=None):
     return _set_status(journey, Journey.Status.LIVE, allowed_from=[Journey.Status.PAUSED],
-                       message="Only a paused journey can be resumed (this one is {status}).")
+                       message="Only a paused journey can be resumed (this one is {status}).", user=user, action="resumed")
 
 
 def journey_archive(journey, *, user=None):
     """Retire the journey: nothing moves or enrols any more; its history and reports stay."""
     return _set_status(journey, Journey.Status.ARCHIVED,
                        allowed_from=[Journey.Status.DRAFT, Journey.Status.LIVE, Journey.Status.PAUSED],
-                       message="This journey is already {status}.")
+                       message="This journey is already {status}.", user=user, action="archived")
 
 
 def enroll_members(journey, external_ids, *, at=None):

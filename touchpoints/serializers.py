@@ -36,7 +36,7 @@ class ChannelSerializer(serializers.ModelSerializer):
 
     def save_through_service(self, instance=None):
         try:
-            return services.save_channel(dict(self.validated_data), instance=instance)
+            return services.save_channel(dict(self.validated_data), instance=instance, user=self.context["request"].user)
         except services.TouchpointError as exc:
             raise serializers.ValidationError(exc.errors) from None
 
@@ -60,7 +60,7 @@ class TemplateSerializer(serializers.ModelSerializer):
 
     def save_through_service(self, instance=None):
         try:
-            return services.save_template(dict(self.validated_data), instance=instance)
+            return services.save_template(dict(self.validated_data), instance=instance, user=self.context["request"].user)
         except services.TouchpointError as exc:
             raise serializers.ValidationError(exc.errors) from None
 

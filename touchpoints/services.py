@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
+from accounts import audit
 from journeys import clock
 from members.models import Member
 
@@ -47,7 +48,17 @@ RESERVED_PATHS = {"new", "preview"}
 CHANNEL_FIELDS = ("name", "kind", "backend", "cost_per_message", "rate_per_minute", "max_attempts", "enabled")
 
 
-def save_channel(data, *, instance=None):
+def _audit_fields(data):
+    """Which fields a save named, for the audit log: names only, never values (credentials)."""
+    fields = sorted(k for k in data if k not in ("config", "secret"))
+    if "config" in data:
+        fields.append("config")
+    if data.get("secret"):
+        fields.append("secret")
+    return fields
+
+
+def save_channel(data, *, instance=None, user=None):
     """Creates or updates a channel from validated plain values.
 
     `config` replaces the non-secret settings; credential keys absent from it keep their stored
@@ -87,7 +98,9 @@ def save_channel(data, *, instance=None):
         backend.validate_config(channel.config)
     except ConfigError as exc:
         raise TouchpointError({"config": str(exc)}) from None
-    channel.save()
+    with transaction.atomic():
+        channel.save()
+        audit.record(user, "changed" if instance is not None else "created", channel, fields=_audit_fields(data))
     return channel
 
 
@@ -96,7 +109,7 @@ def save_channel(data, *, instance=None):
 TEMPLATE_FIELDS = ("name", "channel", "subject", "body", "fields")
 
 
-def save_template(data, *, instance=None):
+def save_template(data, *, instance=None, user=None):
     template = instance or Template(slug=data.get("slug", ""))
     if instance is None and template.slug in RESERVED_PATHS:
         raise TouchpointError({"slug": _("%(slug)r is reserved by the pages; choose another slug") % {"slug": template.slug}})
@@ -111,7 +124,9 @@ def save_template(data, *, instance=None):
     report = check_structure(template.channel, template.subject, template.body, template.fields)
     if not report.ok:
         raise TouchpointError({k: " ".join(v) for k, v in report.errors.items()})
-    template.save()
+    with transaction.atomic():
+        template.save()
+        audit.record(user, "changed" if instance is not None else "created", template, fields=_audit_fields(data))
     return template
 
 

@@ -101,7 +101,7 @@ def channel_edit(request, key=None):
                    has_role(request.user, ADMIN))
     if form.is_bound and form.is_valid():
         try:
-            saved = services.save_channel(form.service_data(), instance=channel)
+            saved = services.save_channel(form.service_data(), instance=channel, user=request.user)
         except services.TouchpointError as exc:
             _apply_errors(form, exc.errors)
         else:
@@ -171,7 +171,7 @@ def template_edit(request, slug=None):
     form = _locked(TemplateForm(request.POST if request.method == "POST" else None, initial=initial), "slug", template, can_edit)
     if form.is_bound and form.is_valid():
         try:
-            saved = services.save_template(form.cleaned_data, instance=template)
+            saved = services.save_template(form.cleaned_data, instance=template, user=request.user)
         except services.TouchpointError as exc:
             _apply_errors(form, exc.errors)
         else:
