@@ -97,7 +97,7 @@ class SegmentsView(APIView):
             return _not_an_object()
         try:
             segment = save_segment(slug=body.get("slug"), name=body.get("name"), rule=body.get("rule"),
-                                   description=body.get("description", ""))
+                                   description=body.get("description", ""), user=request.user)
         except SegmentInvalid as exc:
             return _invalid(exc)
         return Response(segment_data(segment, now=clock.now()), status=status.HTTP_201_CREATED)
@@ -116,7 +116,8 @@ class SegmentView(APIView):
             return _not_an_object()
         try:
             save_segment(slug=slug, name=body.get("name", segment.name), rule=body.get("rule", segment.rule),
-                         description=body.get("description", segment.description), segment=segment)
+                         description=body.get("description", segment.description), segment=segment,
+                         user=request.user)
         except SegmentInvalid as exc:
             return _invalid(exc)
         return Response(segment_data(segment, now=clock.now()))

@@ -11,6 +11,8 @@ import re
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from accounts import audit
+
 from .models import Member, Segment, SegmentMembership
 from .rules import RuleError, compile_rule, validate_rule
 
@@ -48,7 +50,7 @@ def live_count(segment, *, now):
     return matching_members(segment.rule, now=now).order_by().count()
 
 
-def save_segment(*, slug, name, rule, description="", segment=None):
+def save_segment(*, slug, name, rule, description="", segment=None, user=None):
     """Create (segment=None) or update a segment. Raises SegmentInvalid with a message per field."""
     errors, rule_path = {}, None
     slug = (slug if isinstance(slug, str) else "").strip() if segment is None else segment.slug
@@ -70,10 +72,14 @@ def save_segment(*, slug, name, rule, description="", segment=None):
         errors["rule"], rule_path = str(exc), exc.path
     if errors:
         raise SegmentInvalid(errors, rule_path)
-    if segment is None:
-        return Segment.objects.create(slug=slug, name=name, rule=rule, description=description or "")
-    segment.name, segment.rule, segment.description = name, rule, description or ""
-    segment.save(update_fields=["name", "rule", "description", "updated_at"])
+    with transaction.atomic():
+        if segment is None:
+            segment = Segment.objects.create(slug=slug, name=name, rule=rule, description=description or "")
+            audit.record(user, "created", segment)
+            return segment
+        segment.name, segment.rule, segment.description = name, rule, description or ""
+        segment.save(update_fields=["name", "rule", "description", "updated_at"])
+        audit.record(user, "changed", segment)
     return segment
 
 

@@ -238,7 +238,7 @@ def segment_edit(request, slug=None):
             rule = None
         try:
             saved = save_segment(slug=form.cleaned_data["slug"], name=form.cleaned_data["name"], rule=rule,
-                                 description=form.cleaned_data["description"], segment=segment)
+                                 description=form.cleaned_data["description"], segment=segment, user=request.user)
         except SegmentInvalid as exc:
             for field in ("name", "slug"):
                 if field in exc.errors:

@@ -11,6 +11,7 @@ from accounts import audit
 from accounts.models import AuditEntry
 from journeys import services
 from journeys.models import Journey
+from members.models import Segment
 from tests.security.conftest import ONBOARDING, ONBOARDING_TEMPLATES
 from tests.factories import ChannelFactory, TemplateFactory
 
@@ -104,3 +105,12 @@ def test_the_journey_settings_panel_shows_the_journeys_history(channels, editor)
     assert "History" in page
     assert page.index("published") < page.index("created")  # newest first
     assert "eddie-editor" in page and "v1" in page
+
+
+def test_segment_saves_through_the_page_and_the_api_are_recorded_with_who_did_it(editor, api):
+    client = Client()
+    client.force_login(editor)
+    client.post("/members/segments/new/", {"name": "VIPs", "slug": "vips", "rule": json.dumps({"tag": "vip"})})
+    api.put("/api/v1/segments/vips", {"rule": {"tag": "gold"}}, format="json")
+    segment = Segment.objects.get(slug="vips")
+    assert actions(segment) == [("eddie-editor", "created"), ("eddie-editor", "changed")]
