@@ -10,6 +10,8 @@ from datetime import timedelta
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from config.parsers import contains_nul
+
 FORMAT = "journey/v1"
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$", re.IGNORECASE)
 TIME_RE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
@@ -39,6 +41,9 @@ def check_shape(document):
         raise DocumentError('"name" must be a string.')
     if not isinstance(document.get("settings", {}), dict):
         raise DocumentError('"settings" must be an object.')
+    if contains_nul(document):
+        # PostgreSQL cannot store it in jsonb: refused here rather than failing the save with a 500.
+        raise DocumentError("Text in the document may not contain the NUL character (\\u0000).")
 
 
 def is_number(value):
@@ -89,7 +94,7 @@ class Graph:
         nodes = {n["key"]: n for n in document.get("nodes", []) if isinstance(n, dict) and isinstance(n.get("key"), str)}
         graph = cls(nodes=nodes, settings=settings_of(document))
         for edge in document.get("edges", []):
-            if isinstance(edge, dict):
+            if edge_is_well_formed(edge):
                 graph.edges.setdefault(edge.get("from"), {})[edge.get("branch") or "next"] = edge.get("to")
         entries = [k for k, n in nodes.items() if n.get("type") == "entry"]
         graph.entry = entries[0] if len(entries) == 1 else None
@@ -139,7 +144,7 @@ def validate(document, *, channels=None, templates=None):
             errors.append(error(key, f'Node key "{key}" is used twice.'))
             continue
         seen.add(key)
-        kind = REGISTRY.get(node.get("type"))
+        kind = REGISTRY.get(node.get("type")) if isinstance(node.get("type"), str) else None
         if kind is None:
             errors.append(error(key, f'Node "{key}" has unknown type {node.get("type")!r}; use one of {", ".join(REGISTRY)}.'))
             continue
@@ -233,12 +238,18 @@ def event_where_errors(rule):
     return []
 
 
+def edge_is_well_formed(edge):
+    """An object whose from/to (and branch, if any) are strings — anything else cannot even be looked up."""
+    return (isinstance(edge, dict) and isinstance(edge.get("from"), str) and isinstance(edge.get("to"), str)
+            and isinstance(edge.get("branch") or "", str))
+
+
 def _edge_errors(edges, graph, registry):
     errors = []
     used = set()
     for index, edge in enumerate(edges):
-        if not isinstance(edge, dict):
-            errors.append(error(None, f"Edge #{index + 1} must be an object with from/to."))
+        if not edge_is_well_formed(edge):
+            errors.append(error(None, f"Edge #{index + 1} must be an object whose from, to and branch are node keys and a branch name."))
             continue
         source, target, branch = edge.get("from"), edge.get("to"), edge.get("branch") or "next"
         if source not in graph.nodes:
@@ -247,7 +258,7 @@ def _edge_errors(edges, graph, registry):
         if target not in graph.nodes:
             errors.append(error(source, f'Node "{source}" has an edge to unknown node {target!r}.'))
             continue
-        kind = registry.get(graph.type(source))
+        kind = registry.get(graph.type(source)) if isinstance(graph.type(source), str) else None
         if kind is None:
             continue
         branches = kind.branches(graph.config(source))
@@ -272,7 +283,8 @@ def _reachability_errors(graph):
 
 def _cycle_errors(graph, registry):
     """A cycle made only of instant nodes would spin forever: find one through Tarjan's SCCs."""
-    instant = {k for k, n in graph.nodes.items() if getattr(registry.get(n.get("type")), "instant", True)}
+    instant = {k for k, n in graph.nodes.items()
+               if not isinstance(n.get("type"), str) or getattr(registry.get(n["type"]), "instant", True)}
     successors = {k: [t for t in graph.edges.get(k, {}).values() if t in instant] for k in instant}
     index, low, on_stack, stack, errors, counter = {}, {}, set(), [], [], [0]
 
