@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from journeys import clock
 from journeys.document import Graph, settings_of, timezone_of
-from journeys.forms import summary
+from journeys.forms import duration_text, summary
 from journeys.models import Enrollment, GoalConversion, StepLog
 from journeys.nodes.split import assign, holdouts
 from members.models import Member
@@ -241,6 +241,10 @@ def _path(box, graph, enrollment, splits, conditions, document, tz, end):
             reason = conditions.get(visit) or note
         elif kind == "split":
             reason = splits.get(node_key, {}).get("reason", note)
+        elif kind == "wait" and branch in ("matched", "timeout"):
+            config = node.get("config") or {}
+            reason = (_("%(event)s at %(at)s") if branch == "matched" else _("no %(event)s within %(duration)s: timed out at %(at)s")) % {
+                "event": config.get("event"), "duration": duration_text(config.get("timeout") or {}), "at": _local(left_at, tz)}
         elif kind == "delay":
             reason = _("%(summary)s: until %(at)s") % {"summary": summary(node), "at": _local(left_at, tz)}
         elif kind == "send" and not note:

@@ -101,11 +101,23 @@ def test_member(request, pk):
     context = _panel_context(request, journey, trace_form=form, open_tab="test")
     if form.is_valid():
         try:
-            context["trace"] = trace.trace(journey, trace.clean(form.payload()))
+            context["trace"] = _readable(trace.trace(journey, trace.clean(form.payload())))
         except services.ForecastError as exc:
             field, _sep, message = str(exc).partition(": ")
             form.add_error(field if field in form.fields else None, message or str(exc))
     return _partial(request, "forecasts/panel.html", "test", context)
+
+
+def _readable(result):
+    """The test's ISO timestamps as "YYYY-MM-DD HH:MM" (the journey's local time) for the page."""
+    def short(value):
+        return value[:16].replace("T", " ") if value else ""
+
+    for step in result["path"]:
+        step["arrived"], step["left"] = short(step["arrived_at"]), short(step["left_at"])
+    for conversion in result["conversions"]:
+        conversion["label"] = short(conversion["at"])
+    return result
 
 
 @role_required()

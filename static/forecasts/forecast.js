@@ -44,7 +44,9 @@
       return;
     }
     if (e.target.closest("[data-action='close-forecast']") && drawer()) {
+      // Emptied, so the next open loads a fresh panel (with the forecast just run in its list).
       drawer().hidden = true;
+      drawer().innerHTML = "";
       return;
     }
     var again = e.target.closest("[data-show-forecast]");
