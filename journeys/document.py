@@ -10,7 +10,7 @@ from datetime import timedelta
 import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from config.parsers import contains_nul
+from config.parsers import unstorable_text
 
 FORMAT = "journey/v1"
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$", re.IGNORECASE)
@@ -41,9 +41,9 @@ def check_shape(document):
         raise DocumentError('"name" must be a string.')
     if not isinstance(document.get("settings", {}), dict):
         raise DocumentError('"settings" must be an object.')
-    if contains_nul(document):
+    if unstorable_text(document):
         # PostgreSQL cannot store it in jsonb: refused here rather than failing the save with a 500.
-        raise DocumentError("Text in the document may not contain the NUL character (\\u0000).")
+        raise DocumentError("Text in the document may not contain the NUL character (\\u0000) or lone surrogates.")
 
 
 def is_number(value):

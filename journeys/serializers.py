@@ -28,7 +28,9 @@ class NodeErrorSerializer(serializers.Serializer):
 
 
 class ErrorsSerializer(serializers.Serializer):
-    errors = NodeErrorSerializer(many=True)
+    # `errors` per node; `detail` alone when the body itself could not be read (bad JSON, NUL).
+    errors = NodeErrorSerializer(many=True, required=False)
+    detail = serializers.CharField(required=False)
 
 
 class DetailSerializer(serializers.Serializer):

@@ -24,7 +24,9 @@ class ItemErrorSerializer(serializers.Serializer):
 
 
 class BatchErrorsSerializer(serializers.Serializer):
-    errors = ItemErrorSerializer(many=True)
+    # `errors` for invalid items; `detail` alone when the body itself could not be read (bad JSON, NUL).
+    errors = ItemErrorSerializer(many=True, required=False)
+    detail = serializers.CharField(required=False)
 
 
 class MemberInSerializer(serializers.Serializer):

@@ -8,7 +8,7 @@ class Split(NodeType):
 
     def branches(self, config):
         variants = config.get("variants")
-        return [v["key"] for v in variants if isinstance(v, dict) and "key" in v] if isinstance(variants, list) else []
+        return [v["key"] for v in variants if isinstance(v, dict) and isinstance(v.get("key"), str)] if isinstance(variants, list) else []
 
     def validate(self, config, ctx):
         messages = unknown_keys(config, ["variants"])

@@ -1,13 +1,14 @@
 """Hypothesis strategies for bad (and sometimes good) input: JSON values, journey documents, RULE trees."""
 
 import copy
+import json
 
 from hypothesis import strategies as st
 
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
 # Strings an engineer would try first: empty, keys of the format, SQL and markup, unicode and emoji.
 NASTY = st.sampled_from(["", " ", "start", "next", "A", "yes", "matched", "timeout", "order_paid", "sms", "welcome-coupon",
-                         "'; DROP TABLE members_member; --", "<script>alert(1)</script>", "会员🎉", "👩‍👩‍👧", "\u202e",
+                         "'; DROP TABLE members_member; --", "<script>alert(1)</script>", "会员🎉", "👩‍👩‍👧", "\u202e", "\ud800", "\x00",
                          "a" * 300, "1e309", "-1", "null", "__proto__", "%s", "{{ member.name }}", "\\x00"])
 STRINGS = st.one_of(TEXT, NASTY)
 NUMBERS = st.one_of(st.integers(min_value=-(2 ** 70), max_value=2 ** 70),
@@ -15,6 +16,11 @@ NUMBERS = st.one_of(st.integers(min_value=-(2 ** 70), max_value=2 ** 70),
 SCALARS = st.one_of(st.none(), st.booleans(), NUMBERS, STRINGS)
 JSON = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                      st.dictionaries(STRINGS, inner, max_size=4)), max_leaves=12)
+
+
+def as_json(value):
+    """The request body a real client sends: ASCII JSON, so lone surrogates travel as \\ud800 escapes."""
+    return json.dumps(value)
 
 
 def paths(value, prefix=()):

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from members.models import Member, Segment
 from members.rules import RuleError, compile_rule, validate_rule
 from tests.factories import MemberFactory
-from tests.property.strategies import RULES, STRINGS
+from tests.property.strategies import as_json, RULES, STRINGS
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def test_any_rule_either_raises_rule_error_or_compiles_to_a_query_that_runs(some
 @settings(max_examples=120)
 @given(rule=RULES)
 def test_previewing_any_rule_answers_200_or_a_400_naming_the_problem(api, some_members, rule):
-    response = api.post("/api/v1/segments/preview", {"rule": rule}, format="json")
+    response = api.post("/api/v1/segments/preview", as_json({"rule": rule}), content_type="application/json")
     assert response.status_code in (200, 400), (response.status_code, response.content[:500])
     if response.status_code == 400:
         assert response.json()["detail"]
@@ -44,7 +44,7 @@ def test_previewing_any_rule_answers_200_or_a_400_naming_the_problem(api, some_m
 @given(slug=SLUGS, name=STRINGS, rule=RULES)
 def test_creating_a_segment_from_any_rule_is_a_201_or_a_400_that_saves_nothing(api, some_members, slug, name, rule):
     before = list(Segment.objects.order_by("pk").values_list("slug", "name", "rule"))
-    response = api.post("/api/v1/segments", {"slug": slug, "name": name, "rule": rule}, format="json")
+    response = api.post("/api/v1/segments", as_json({"slug": slug, "name": name, "rule": rule}), content_type="application/json")
     assert response.status_code in (201, 400), (response.status_code, response.content[:500])
     if response.status_code == 400:
         assert list(Segment.objects.order_by("pk").values_list("slug", "name", "rule")) == before
