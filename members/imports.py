@@ -103,7 +103,8 @@ def _chunks(reader):
     chunk = []
     for number, row in enumerate(reader, start=2):  # row 1 is the header
         if None in row:
-            row = {**row, None: None}
+            # Extra cells: empty ones (a trailing comma from a spreadsheet) are harmless; any text is a bad row.
+            row = {**row, None: [cell for cell in row[None] if cell.strip()]}
         chunk.append((number, row))
         if len(chunk) >= CHUNK_ROWS:
             yield chunk
