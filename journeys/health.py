@@ -9,7 +9,7 @@ calls the engine and the sender themselves — nothing here writes enrolment or 
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min
 from django.shortcuts import render
 
 from accounts.permissions import role_required

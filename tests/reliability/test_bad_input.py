@@ -7,10 +7,11 @@ from datetime import timedelta
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from journeys import engine
+from journeys import clock, engine
 from journeys.models import Enrollment, Journey, JourneyVersion
 from members.models import Event, ImportJob, Member
 from members.tasks import run_import
+from tests.factories import ChannelFactory, TemplateFactory
 from tests.journeys.conftest import T0, minimal, onboarding_channels, publish, tick  # noqa: F401  (fixture)
 from touchpoints.models import Delivery
 from touchpoints.sender import run as send_due
@@ -139,3 +140,27 @@ def test_a_journey_with_500_nodes_validates_saves_publishes_loads_in_the_canvas_
     enrollment = Enrollment.objects.get(journey=journey)
     assert (enrollment.status, enrollment.visit) == ("completed", 500)
     assert Delivery.objects.filter(journey=journey).count() == 1
+
+
+def test_emoji_in_attributes_event_properties_and_a_template_body_flow_through_wait_send_and_render(api):
+    TemplateFactory(slug="emoji", channel=ChannelFactory(key="sms"), body="🎉 {{ member.attributes.昵称 }}，{{ member.name }}！")
+    assert post_json(api, "/api/v1/members", {"external_id": "m-🎉", "name": EMOJI, "phone": "13800000000",
+                                              "attributes": {"昵称": "小红 🌸"}}).status_code in (200, 201)
+    journey = publish(minimal(
+        [{"key": "w", "type": "wait", "label": "等待 ⏳",
+          "config": {"event": "领券 🎟", "where": {"attr": "口味", "op": "eq", "value": "草莓 🍓"}, "timeout": {"days": 1}}},
+         {"key": "msg", "type": "send", "label": "发送 ✉️", "config": {"channel": "sms", "template": "emoji"}}],
+        [{"from": "start", "to": "w"}, {"from": "w", "to": "msg", "branch": "matched"}]))
+    member = Member.objects.get(external_id="m-🎉")
+    engine.enroll(journey.current_version, {member.pk: T0})
+    tick(T0)
+    response = post_json(api, "/api/v1/events", [{"member": "m-🎉", "name": "领券 🎟", "properties": {"口味": "草莓 🍓"},
+                                                  "occurred_at": (T0 + timedelta(minutes=5)).isoformat()}])
+    assert response.json() == {"accepted": 1, "duplicates": 0}
+    tick(T0 + timedelta(minutes=10))
+    with clock.frozen(T0 + timedelta(minutes=10)):
+        send_due()
+    delivery = Delivery.objects.get(journey=journey)
+    assert delivery.status == "sent"
+    assert delivery.rendered["message"]["body"] == f"🎉 小红 🌸，{EMOJI}！"
+    assert api.get("/api/v1/members/m-🎉").json()["attributes"] == {"昵称": "小红 🌸"}

@@ -6,7 +6,6 @@ finish and check the invariants on everything that was written.
 """
 
 import os
-import random
 import signal
 from collections import Counter, defaultdict
 from datetime import timedelta
