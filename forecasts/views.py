@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import role_required
-from accounts.roles import EDITOR, VIEWER, has_role
+from accounts.roles import EDITOR, has_role
 from journeys.document import Graph
 from journeys.forms import branches, summary
 from journeys.models import Journey
@@ -92,10 +92,10 @@ def report(request, pk):
     })
 
 
-@role_required(write=VIEWER)
+@role_required()
 @require_POST
 def test_member(request, pk):
-    """Runs the single-member test (it writes nothing, so viewers may run it too)."""
+    """Runs the single-member test (editors, like every other POST, though nothing it writes persists)."""
     journey = get_object_or_404(Journey.objects.select_related("current_version"), pk=pk)
     form = TraceForm(request.POST)
     context = _panel_context(request, journey, trace_form=form, open_tab="test")

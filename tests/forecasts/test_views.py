@@ -49,10 +49,10 @@ def test_a_viewer_may_read_forecasts_but_not_start_one(viewer_api, journey, done
     assert viewer_api.post(f"/api/v1/journeys/{journey.pk}/forecasts", {"population": "recent"}, format="json").status_code == 403
 
 
-def test_the_test_member_api_answers_the_path_and_a_viewer_may_run_it(viewer_api, journey):
+def test_the_test_member_api_answers_the_path_of_the_member(api, journey):
     member = MemberFactory(attributes={"city": "上海"})
 
-    response = viewer_api.post(f"/api/v1/journeys/{journey.pk}/test-member", {"member": member.external_id, "days": 5}, format="json")
+    response = api.post(f"/api/v1/journeys/{journey.pk}/test-member", {"member": member.external_id, "days": 5}, format="json")
 
     assert response.status_code == 200
     assert [s["node"] for s in response.json()["path"]] == ["start", "ab", "city", "hello", "w", "nudge", "done"]
@@ -88,8 +88,8 @@ def test_a_bad_forecast_form_shows_the_error_at_the_field_and_creates_nothing(cl
     assert Forecast.objects.count() == 0
 
 
-def test_the_test_member_form_shows_the_path_with_reasons(client, viewer, journey):
-    response = en(client, viewer).post(f"/forecasts/journeys/{journey.pk}/test/", {
+def test_the_test_member_form_shows_the_path_with_reasons(client, editor, journey):
+    response = en(client, editor).post(f"/forecasts/journeys/{journey.pk}/test/", {
         "source": "draft", "attributes": '{"city": "上海"}', "registered_days_ago": 1, "events": "order_paid 1 2", "days": 5,
     }, HTTP_HX_REQUEST="true")
 
@@ -98,8 +98,14 @@ def test_the_test_member_form_shows_the_path_with_reasons(client, viewer, journe
     assert "yes: " in page and "sms / welcome: would be sent at" in page
 
 
-def test_the_test_member_form_names_an_unknown_member_at_the_field(client, viewer, journey):
-    response = en(client, viewer).post(f"/forecasts/journeys/{journey.pk}/test/", {
+def test_a_viewer_may_not_run_the_member_test(viewer_api, journey):
+    response = viewer_api.post(f"/api/v1/journeys/{journey.pk}/test-member", {"profile": {}}, format="json")
+
+    assert response.status_code == 403
+
+
+def test_the_test_member_form_names_an_unknown_member_at_the_field(client, editor, journey):
+    response = en(client, editor).post(f"/forecasts/journeys/{journey.pk}/test/", {
         "source": "draft", "member": "ghost", "registered_days_ago": 0, "days": 5}, HTTP_HX_REQUEST="true")
 
     assert "no member" in response.content.decode() and "data-path" not in response.content.decode()
