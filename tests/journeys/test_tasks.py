@@ -12,7 +12,7 @@ from touchpoints.models import Delivery
 
 
 def test_the_beat_schedule_runs_the_tick_task_every_tick_seconds():
-    assert tasks.BEAT_SCHEDULE(5) == {"journeys-tick": {"task": "journeys.tick", "schedule": 5.0}}
+    assert tasks.BEAT_SCHEDULE(5)["journeys-tick"] == {"task": "journeys.tick", "schedule": 5.0}
 
 
 def test_the_tick_command_refuses_a_moment_that_is_not_iso_8601(db):
