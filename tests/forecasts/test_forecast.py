@@ -137,3 +137,47 @@ def test_bad_forecast_parameters_are_refused_naming_the_field(db, params, messag
     with pytest.raises(ForecastError, match=message):
         start_forecast(JourneyFactory(draft=onboarding_like()), params)
     assert Forecast.objects.count() == 0
+
+
+def test_a_live_tick_running_while_a_forecast_runs_is_never_blocked_by_it(transactional_db, channels):
+    import threading
+
+    from django.db import connections, transaction
+
+    from forecasts.services import simulate
+
+    live = journey_services.journey_create(document=document(
+        [{"key": "d", "type": "delay", "config": {"hours": 1}},
+         {"key": "hello", "type": "send", "config": {"channel": "sms", "template": "welcome"}}],
+        [{"from": "start", "to": "d"}, {"from": "d", "to": "hello"}]))
+    with clock.frozen(T0 - timedelta(days=1)):
+        journey_services.journey_publish(live)
+    people = members(4, attributes={"city": "上海"})
+    journey_services.enroll_members(live, [m.external_id for m in people], at=T0)
+    draft = JourneyFactory(draft=onboarding_like())
+    outcome = {}
+
+    def live_tick():
+        # Another connection, as the beat's worker would be: it locks and steps the live enrolments.
+        try:
+            with transaction.atomic():
+                locked = list(Enrollment.objects.filter(journey=live).select_for_update(nowait=True).values_list("id", flat=True))
+            outcome["locked"] = len(locked)
+            outcome["steps"] = engine.advance(now=T0 + timedelta(hours=2))
+        finally:
+            connections.close_all()
+
+    def progress(done, total):
+        if "steps" not in outcome:  # once, in the middle of the sandbox's transaction
+            thread = threading.Thread(target=live_tick)
+            thread.start()
+            thread.join(30)
+
+    params = {"population": "recent", "recent_days": 30, "days": 2, "step_hours": 6, "seed": 1, "limit": 10}
+    results = simulate(draft, draft.draft, params, model=NEVER_ORDERS, start=T0, progress=progress)
+
+    assert outcome["locked"] == 4 and outcome["steps"] > 0
+    assert results["enrolled"] == 4
+    # The live tick committed its work mid-forecast; the forecast itself left nothing behind.
+    assert Delivery.objects.filter(journey=live).count() == 4 and Delivery.objects.count() == 4
+    assert not Journey.objects.filter(name__startswith="[sandbox]").exists()
