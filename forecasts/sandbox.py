@@ -91,7 +91,7 @@ class Sandbox:
 def sandbox(journey, document, *, start):
     """Yield a Sandbox for `document` (a journey/v1 object); every write in the block is rolled back."""
     try:
-        with transaction.atomic(), entry.only_versions(()):
+        with transaction.atomic():
             box = Sandbox(journey, document, start)
             with entry.only_versions(box.versions):
                 yield box

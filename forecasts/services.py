@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.utils import timezone
 
 from demo.behaviour import BehaviourModel
@@ -114,7 +114,7 @@ def population(params, *, now):
         members = members.filter(compile_rule(Segment.objects.get(slug=params["segment"]).rule, now=now))
     else:
         members = members.filter(registered_at__gt=now - timedelta(days=params["recent_days"]), registered_at__lte=now)
-    return list(members.exclude(external_id__startswith="jc-sandbox-").order_by("id").values_list("id", flat=True)[:params["limit"]])
+    return list(members.order_by("id").values_list("id", flat=True)[:params["limit"]])
 
 
 def simulate(journey, document, params, *, model, start, progress=None):
@@ -148,19 +148,20 @@ def simulate(journey, document, params, *, model, start, progress=None):
 
 def _people(mapping, model, rng, start):
     """The simulation's state per clone: affinity, never-buyer draw, orders so far and the last one."""
-    rows = Member.objects.filter(id__in=list(mapping.values())).values_list("id", "external_id", "registered_at", "attributes")
-    last_orders = dict(Member.objects.filter(id__in=list(mapping.values()), events__name="order_paid")
-                       .values("id").annotate(n=Count("events")).values_list("id", "n"))
-    from django.db.models import Max
+    from members.models import Event
 
-    last_at = dict(Member.objects.filter(id__in=list(mapping.values()), events__name="order_paid")
-                   .values("id").annotate(at=Max("events__occurred_at")).values_list("id", "at"))
+    clones = list(mapping.values())
+    rows = Member.objects.filter(id__in=clones).values_list("id", "external_id", "registered_at", "attributes")
+    history = {member_id: (n, last) for member_id, n, last in
+               Event.objects.filter(member_id__in=clones, name="order_paid").values("member_id")
+               .annotate(n=Count("id"), last=Max("occurred_at")).values_list("member_id", "n", "last")}
     people = {}
     for member_id, external_id, registered_at, attributes in sorted(rows):
+        orders, last_order_at = history.get(member_id, (0, None))
         people[member_id] = {"external_id": external_id, "registered_at": registered_at or start,
                              "affinity": model.affinity((attributes or {}).get("source")),
-                             "never_buys": rng.random() < model.never_buyer_share, "orders": last_orders.get(member_id, 0),
-                             "last_order_at": last_at.get(member_id), "unsubscribed": False, "orders_in_run": 0}
+                             "never_buys": rng.random() < model.never_buyer_share, "orders": orders,
+                             "last_order_at": last_order_at, "unsubscribed": False, "orders_in_run": 0}
     return people
 
 
@@ -225,12 +226,13 @@ def _results(box, document, start, end):
             node["branches"][metric[7:]] = count
     tz = timezone_of(document)
     channels = {c.pk: c for c in Channel.objects.all()}
+    prices = {c.key: c.cost_per_message for c in channels.values()}
     per_day, per_channel = defaultdict(Counter), Counter()
     for kind, channel_id, scheduled_at in Delivery.objects.filter(journey=box.journey).values_list("kind", "channel_id", "scheduled_at"):
         key = channels[channel_id].key if channel_id in channels else "webhook-action"
         per_day[timezone.localtime(scheduled_at, tz).date().isoformat()][key] += 1
         per_channel[key] += 1
-    cost = {key: str(Decimal(n) * channels_by_key(channels).get(key, Decimal(0))) for key, n in per_channel.items()}
+    cost = {key: str(Decimal(n) * prices.get(key, Decimal(0))) for key, n in per_channel.items()}
     enrollments = dict(Enrollment.objects.filter(version=box.version).values_list("id", "assignments"))
     conversions = defaultdict(set)
     for enrollment_id, goal in GoalConversion.objects.filter(journey=box.journey).values_list("enrollment_id", "goal_key"):
@@ -239,10 +241,10 @@ def _results(box, document, start, end):
     variants = defaultdict(lambda: {"members": 0, "conversions": Counter()})
     for enrollment_id, assignments in enrollments.items():
         for node_key, variant in (assignments or {}).items():
-            entry = variants[f"{node_key}:{variant}"]
-            entry["members"] += 1
+            group = variants[f"{node_key}:{variant}"]
+            group["members"] += 1
             for goal in goals:
-                entry["conversions"][goal] += enrollment_id in conversions[goal]
+                group["conversions"][goal] += enrollment_id in conversions[goal]
     statuses = dict(Enrollment.objects.filter(version=box.version).values("status").annotate(n=Count("id")).values_list("status", "n"))
     return {
         "nodes": nodes,
@@ -250,7 +252,7 @@ def _results(box, document, start, end):
         "statuses": statuses,
         "deliveries": {"days": [{"day": day, "channels": dict(counts)} for day, counts in sorted(per_day.items())],
                        "channels": {key: {"count": n, "cost": cost[key],
-                                          "cost_per_message": str(channels_by_key(channels).get(key, Decimal(0)))}
+                                          "cost_per_message": str(prices.get(key, Decimal(0)))}
                                     for key, n in sorted(per_channel.items())},
                        "total": sum(per_channel.values()),
                        "cost": str(sum((Decimal(c) for c in cost.values()), Decimal(0)))},
@@ -260,7 +262,3 @@ def _results(box, document, start, end):
                            "rates": {g: round(v["conversions"][g] / v["members"], 4) for g in goals}}
                      for key, v in sorted(variants.items())},
     }
-
-
-def channels_by_key(channels):
-    return {c.key: c.cost_per_message for c in channels.values()}
