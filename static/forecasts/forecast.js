@@ -22,6 +22,8 @@
       var n = predicted.nodes[node.key];
       el.textContent = "≈ " + (n ? n.entered : 0).toLocaleString() + " " + label;
       el.setAttribute("data-forecast-count", n ? n.entered : 0);
+      // The predicted exits per branch, on hover (the card stays as short as in live mode).
+      el.title = n ? Object.keys(n.branches || {}).map(function (b) { return b + " " + n.branches[b]; }).join(" · ") : "";
     });
   }
 
