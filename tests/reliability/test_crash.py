@@ -43,13 +43,26 @@ def enrol_population(journey):
     return engine.enroll(journey.current_version, {pk: at for pk in Member.objects.values_list("id", flat=True)})
 
 
-def batch_in_flight():
-    """An engine batch holds its claim (FOR UPDATE on enrolments) in another session right now."""
+def locked_by_another_session(table, mode):
     with connection.cursor() as cursor:
         cursor.execute("""SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-                          WHERE c.relname = 'journeys_enrollment' AND l.mode = 'RowShareLock'
-                            AND l.granted AND l.pid <> pg_backend_pid()""")
+                          WHERE c.relname = %s AND l.mode = %s AND l.granted AND l.pid <> pg_backend_pid()""",
+                       [table, mode])
         return cursor.fetchone()[0] > 0
+
+
+def batch_in_flight():
+    """An engine batch holds its claim (FOR UPDATE on enrolments) in another session right now."""
+    return locked_by_another_session("journeys_enrollment", "RowShareLock")
+
+
+def batch_writing():
+    """An engine batch has written step-log rows it has not committed yet: the worst moment to die."""
+    return locked_by_another_session("journeys_steplog", "RowExclusiveLock")
+
+
+def steps_committed():
+    return StepLog.objects.count()
 
 
 def everyone_waiting():
@@ -57,7 +70,7 @@ def everyone_waiting():
 
 
 def sigkill_mid_batch(worker):
-    wait_until(batch_in_flight, timeout=120, interval=0.01)
+    wait_until(batch_writing, timeout=120, interval=0.005)
     os.killpg(worker.process.pid, signal.SIGKILL)
     worker.process.wait()
     worker.log.close()
@@ -107,15 +120,18 @@ def test_a_worker_sigkilled_mid_batch_several_times_loses_nobody_and_steps_nobod
     journey = crash_journey()
     assert enrol_population(journey) == POPULATION
     cluster.beat()
-    kills = 0
+    progress = []
     for _ in range(3):
-        sigkill_mid_batch(cluster.worker())
-        kills += 1
+        before = steps_committed()
+        worker = cluster.worker()
+        if progress:  # let this worker commit a batch first, so the kills land at different points of the run
+            wait_until(lambda: steps_committed() > before, timeout=120, interval=0.05)
+        sigkill_mid_batch(worker)
         assert_invariants(journey)
-    assert not everyone_waiting()
+        progress.append(steps_committed())
+    assert progress[0] < progress[1] < progress[2] < 3 * POPULATION
     cluster.worker()
     wait_until(everyone_waiting, timeout=300, interval=1)
-    assert kills == 3
     assert_invariants(journey)
     assert StepLog.objects.filter(journey=journey, node_key="start").count() == POPULATION
 
