@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 
 from accounts.tokens import create_token
 from journeys import services
@@ -31,6 +32,7 @@ class World:
     job: object
     others_token: object
     other_user: object
+    forecast: object
 
 
 @pytest.fixture
@@ -51,4 +53,7 @@ def world(db):
         channel=ChannelFactory(key="sms"), template=TemplateFactory(slug="welcome-coupon"),
         period=QuietPeriod.objects.create(name="Spring Festival", start_date=today, end_date=today),
         job=job, others_token=create_token(other_user, "olga's feed")[0], other_user=other_user,
+        forecast=(apps.get_model("forecasts", "Forecast").objects.create(journey=journey, document=journey.draft,
+                                                                          status="done", results={"nodes": {}})
+                  if apps.is_installed("forecasts") else None),
     )

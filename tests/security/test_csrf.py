@@ -38,7 +38,7 @@ def test_every_page_post_without_the_csrf_token_is_refused_and_with_it_reaches_t
             if without.status_code != 403 or with_token.status_code == 403:
                 violations.append(f"{name}: POST {path} without token → {without.status_code}, "
                                   f"with token → {with_token.status_code}")
-    assert violations == []
+    assert not violations, "\n".join(violations)
     assert {"/journeys/new/", f"/journeys/{world.journey.pk}/draft/", "/members/segments/preview/",
             "/touchpoints/templates/preview/", "/preferences/tokens/", "/login/", "/i18n/setlang/"} <= set(checked)
 

@@ -72,6 +72,8 @@ def kwargs_for(name, pattern, world):
         "journeys:node": {"pk": journey_pk, "key": "start"},
         "journeys:node_members": {"pk": journey_pk, "key": "start"},
         "reports:export": {"pk": journey_pk, "table": "nodes"},
+        **{f"forecasts:{n}": {"pk": getattr(world.forecast, "pk", None)}
+           for n in ("report", "progress", "overlay", "api-forecast")},
     }.get(name, {})
     defaults = {"pk": journey_pk, "external_id": world.member.external_id, "slug": world.segment.slug}
     filled = {param: values.get(param, defaults.get(param)) for param in params - {"action"}}
@@ -133,7 +135,7 @@ def test_every_url_admits_exactly_the_roles_it_should(world, viewer, editor, adm
                     if not meets(needed, role, user, response, path):
                         violations.append(f"{name}: {method.upper()} {path} as {role or 'anonymous'} "
                                           f"(needs {needed}) → {response.status_code}")
-    assert violations == []
+    assert not violations, "\n".join(violations)
 
 
 def meets(needed, role, user, response, path):
