@@ -20,10 +20,10 @@ LATER = T0 + timedelta(days=240)  # day 30 closes the first cohort; 240 days on,
 @pytest.fixture
 def aged(onboarding, members):
     """A first cohort run through the onboarding journey for 31 days (sent, closed), a second one still open."""
-    first, second = members(12), members(5)
+    first, second = members(16), members(5)
     ingest_events([{"member": m.external_id, "name": "registered", "occurred_at": T0.isoformat()} for m in first])
     ingest_events([{"member": m.external_id, "name": "order_paid", "occurred_at": (T0 + timedelta(days=1)).isoformat()}
-                   for m in first[:4]])
+                   for m in first[:10]])  # buyers finish early (a second-order message, then done)
     for day in range(32):
         moment = T0 + timedelta(days=day, hours=2)
         tick(moment)
