@@ -1,7 +1,6 @@
 """The journey report in the browser: funnel chart, variant table with intervals, cohorts."""
 
 import random
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,7 +9,6 @@ from tests.reports.conftest import T0, World, onboarding_document, publish
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
-DOCS = ROOT / "docs" / "images"
 
 
 def report_world():
@@ -120,9 +118,6 @@ def test_an_operator_opens_the_report_and_sees_the_funnel_and_the_variant_table_
 
     page.goto(f"{live_server.url}/reports/")
     page.screenshot(path=str(SHOTS / "report-list.png"), full_page=True)
-    DOCS.mkdir(parents=True, exist_ok=True)
-    for name in ("report-journey.png", "report-ab-test.png", "report-list.png"):
-        shutil.copy(SHOTS / name, DOCS / name)
 
 
 def test_the_report_charts_speak_chinese_by_default_and_are_disposed_when_htmx_swaps_content(live_login, live_server, editor):
@@ -133,8 +128,6 @@ def test_the_report_charts_speak_chinese_by_default_and_are_disposed_when_htmx_s
     assert page.locator('[data-kind="funnel"]').get_attribute("data-locale") == "ZH"
     assert page.locator("h2", has_text="漏斗").count() + page.locator("h2", has_text="Funnel").count() == 1
     page.screenshot(path=str(SHOTS / "report-journey-zh.png"), full_page=True)
-    DOCS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(SHOTS / "report-journey-zh.png", DOCS / "report-journey-zh.png")
     disposed = page.evaluate("""() => {
         const el = document.querySelector('[data-kind="funnel"]');
         const chart = window.echarts.getInstanceByDom(el);
