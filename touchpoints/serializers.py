@@ -6,7 +6,25 @@ from . import services
 from .models import Channel, Delivery, Template
 
 
-class ChannelSerializer(serializers.ModelSerializer):
+class SavedThroughService:
+    """Writes go through the touchpoints service (validation, audit); its errors become a 400."""
+
+    save_service = None
+
+    def save_through_service(self, instance=None):
+        try:
+            return self.save_service(dict(self.validated_data), instance=instance, user=self.context["request"].user)
+        except services.TouchpointError as exc:
+            raise serializers.ValidationError(exc.errors) from None
+
+    def create(self, validated_data):
+        return self.save_through_service()
+
+    def update(self, instance, validated_data):
+        return self.save_through_service(instance)
+
+
+class ChannelSerializer(SavedThroughService, serializers.ModelSerializer):
     key = serializers.SlugField(max_length=64)
     name = serializers.CharField(max_length=128, required=False, allow_blank=True)
     backend = serializers.CharField(max_length=32, required=False, default="console")
@@ -34,20 +52,10 @@ class ChannelSerializer(serializers.ModelSerializer):
         data["config"] = services.public_config(channel)
         return data
 
-    def save_through_service(self, instance=None):
-        try:
-            return services.save_channel(dict(self.validated_data), instance=instance, user=self.context["request"].user)
-        except services.TouchpointError as exc:
-            raise serializers.ValidationError(exc.errors) from None
-
-    def create(self, validated_data):
-        return self.save_through_service()
-
-    def update(self, instance, validated_data):
-        return self.save_through_service(instance)
+    save_service = staticmethod(services.save_channel)
 
 
-class TemplateSerializer(serializers.ModelSerializer):
+class TemplateSerializer(SavedThroughService, serializers.ModelSerializer):
     slug = serializers.SlugField(max_length=64)
     channel = serializers.SlugRelatedField(slug_field="key", queryset=Channel.objects.all())
     fields = serializers.JSONField(required=False, help_text="Per-channel fields, e.g. the WeChat template_id and data map.")
@@ -58,17 +66,7 @@ class TemplateSerializer(serializers.ModelSerializer):
         read_only_fields = ["updated_at"]
         extra_kwargs = {"name": {"required": False}, "subject": {"required": False}}
 
-    def save_through_service(self, instance=None):
-        try:
-            return services.save_template(dict(self.validated_data), instance=instance, user=self.context["request"].user)
-        except services.TouchpointError as exc:
-            raise serializers.ValidationError(exc.errors) from None
-
-    def create(self, validated_data):
-        return self.save_through_service()
-
-    def update(self, instance, validated_data):
-        return self.save_through_service(instance)
+    save_service = staticmethod(services.save_template)
 
 
 class DeliverySerializer(serializers.ModelSerializer):

@@ -245,16 +245,14 @@ def test_an_action_webhook_posts_its_payload_to_the_url_from_the_journey(provide
     assert request["headers"]["X-Journey-Signature"].startswith("sha256=")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_senders_running_at_once_send_every_delivery_exactly_once(provider):
-    hook = ChannelFactory(key="hook", kind="webhook", backend="webhook", config={"url": provider.url})
-    rows = [queued(hook) for _ in range(60)]
+def run_three_senders_at_once(*, batch_size):
+    """Three sender passes in parallel threads (own connections), re-raising what any of them raised."""
     errors = []
 
     def one_sender():
         try:
             with clock.frozen(NOON):
-                sender.run(batch_size=7)
+                sender.run(batch_size=batch_size)
         except Exception as exc:  # surfaced below: a thread's exception would otherwise vanish
             errors.append(exc)
         finally:
@@ -266,6 +264,13 @@ def test_two_senders_running_at_once_send_every_delivery_exactly_once(provider):
     for t in threads:
         t.join()
     assert errors == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_senders_running_at_once_send_every_delivery_exactly_once(provider):
+    hook = ChannelFactory(key="hook", kind="webhook", backend="webhook", config={"url": provider.url})
+    rows = [queued(hook) for _ in range(60)]
+    run_three_senders_at_once(batch_size=7)
     keys = [r["headers"]["Idempotency-Key"] for r in provider.requests]
     assert sorted(keys) == sorted(r.idempotency_key for r in rows)
     assert set(Delivery.objects.values_list("status", flat=True)) == {"sent"}
@@ -280,23 +285,7 @@ def test_concurrent_senders_together_respect_the_frequency_cap_and_the_channel_r
         queued(channel, member=capped_member, version=version)
     for _ in range(8):
         queued(channel)
-    errors = []
-
-    def one_sender():
-        try:
-            with clock.frozen(NOON):
-                sender.run(batch_size=3)
-        except Exception as exc:  # surfaced below: a thread's exception would otherwise vanish
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=one_sender) for _ in range(3)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    run_three_senders_at_once(batch_size=3)
     assert Delivery.objects.filter(member=capped_member, status="sent").count() <= 2
     assert Delivery.objects.filter(status="sent").count() == 5
 
