@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.engine import create_world, setup_django
+from bench import create_bench_database, drop_bench_database
 from bench.ingest import database_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,10 +96,7 @@ def main(argv=None):
 
     from journeys.models import Enrollment, StepLog
 
-    if connection.vendor != "postgresql":
-        sys.exit("bench.e2e needs PostgreSQL (set DATABASE_URL)")
-    connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_bench_e2e"
-    database = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
+    database = create_bench_database("e2e")
     try:
         print(f"database {database}: {args.members:,} members due at the onboarding journey's send node …", flush=True)
         # Due at the real present, since beat ticks on the real clock: members stop at the w1 wait.
@@ -117,8 +115,7 @@ def main(argv=None):
                                       "member_steps": steps, "per_s": round(steps / seconds), "worker_rss_mb": round(peak),
                                       "load": round(os.getloadavg()[0], 1)}))
     finally:
-        connection.close()
-        connection.creation.destroy_test_db(database, verbosity=0)
+        drop_bench_database(database)
 
 
 if __name__ == "__main__":

@@ -19,10 +19,10 @@ import json
 import multiprocessing
 import os
 import resource
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from bench import create_bench_database, drop_bench_database
 
 NOW = datetime(2026, 3, 4, 2, 0, tzinfo=UTC)
 # The gallery copy ships with the repository (a newcomer's clone has no ../shared).
@@ -151,16 +151,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     setup_django()
-    from django.db import connection
-
     from journeys.models import Enrollment, NodeStat
     from touchpoints.models import Delivery
 
-    if connection.vendor != "postgresql":
-        sys.exit("bench.engine needs PostgreSQL (set DATABASE_URL)")
-    # Its own database, so a bench never touches real data or a concurrent test run's database.
-    connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_bench_engine"
-    database = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    database = create_bench_database("engine")
     try:
         print(f"database {database}: enrolling {args.members:,} members at the send node of two onboarding journeys …")
         t0 = time.perf_counter()
@@ -188,7 +182,7 @@ def main(argv=None):
                                       "load": round(os.getloadavg()[0], 1)}))
     finally:
         if not args.keep:
-            connection.creation.destroy_test_db(database, verbosity=0)
+            drop_bench_database(database)
 
 
 if __name__ == "__main__":

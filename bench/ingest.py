@@ -28,6 +28,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from bench import create_bench_database, drop_bench_database
 
 ROOT = Path(__file__).resolve().parent.parent
 ONBOARDING = ROOT / "journeys" / "gallery" / "onboarding.journey.json"
@@ -173,10 +174,7 @@ def main(argv=None):
     setup_django()
     from django.db import connection
 
-    if connection.vendor != "postgresql":
-        sys.exit("bench.ingest needs PostgreSQL (set DATABASE_URL)")
-    connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_bench_ingest"
-    database = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False, serialize=False)
+    database = create_bench_database("ingest")
     server = None
     try:
         from journeys.models import Enrollment, GoalConversion
@@ -220,8 +218,7 @@ def main(argv=None):
             os.killpg(server.pid, 15)
             server.wait(timeout=30)
         if not args.keep:
-            connection.close()
-            connection.creation.destroy_test_db(database, verbosity=0)
+            drop_bench_database(database)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from pathlib import Path
 from celery import shared_task
 
 from bench.engine import NOW, create_world, engine_run, setup_django
+from bench import create_bench_database, drop_bench_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,15 +103,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     setup_django()
-    from django.db import connection
-
     from journeys.models import Enrollment
     from touchpoints.models import Delivery
 
-    if connection.vendor != "postgresql":
-        sys.exit("bench.naive needs PostgreSQL (set DATABASE_URL)")
-    connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_bench_naive"
-    database = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    database = create_bench_database("naive")
     try:
         print(f"database {database}: {args.members:,} members at the send node, twice …")
         naive_journey, engine_journey = create_world(args.members)
@@ -128,8 +124,7 @@ def main(argv=None):
         print("RESULT " + __import__("json").dumps({"bench": "naive", "members": args.members, "naive_per_s": round(naive_rate),
                                                     "engine_per_s": round(engine_rate), "ratio": round(engine_rate / naive_rate, 1)}))
     finally:
-        connection.close()
-        connection.creation.destroy_test_db(database, verbosity=0)
+        drop_bench_database(database)
 
 
 if __name__ == "__main__":

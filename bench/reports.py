@@ -23,10 +23,10 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from bench import create_bench_database, drop_bench_database
 
 T0 = datetime(2026, 3, 1, 0, 0, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,14 +171,9 @@ def main(argv=None):
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from django.db import connection
     from django.test import Client
 
-    if connection.vendor != "postgresql":
-        sys.exit("bench.reports needs PostgreSQL (DATABASE_URL=postgres://…)")
-    name = f"bench_reports_{settings.DATABASES['default']['NAME']}"
-    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = name
-    database = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    database = create_bench_database("reports")
     try:
         print(f"database {database}: generating {args.enrolments:,} enrolments", flush=True)
         journey, timings = create_world(args.enrolments)
@@ -219,7 +214,7 @@ def main(argv=None):
         }
     finally:
         if not args.keep:
-            connection.creation.destroy_test_db(database, verbosity=0)
+            drop_bench_database(database)
     out = ROOT / "var" / "bench" / "reports.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
