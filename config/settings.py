@@ -158,6 +158,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 TICK_SECONDS = env.integer("TICK_SECONDS", 5, minimum=1)
 ENGINE_SHARDS = env.integer("ENGINE_SHARDS", 4, minimum=1)
+STUCK_AFTER_MINUTES = env.integer("STUCK_AFTER_MINUTES", 15, minimum=1)  # journeys/health.py: overdue this long = stuck
 # Retention (manage.py prune, nightly beat entry): the step log of enrolments closed this many
 # days ago, and finished outbox rows this old, are deleted. The minimums outlast goal windows
 # (a late conversion reads the closed enrolment's trace) and frequency-cap look-backs.
