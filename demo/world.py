@@ -203,7 +203,7 @@ def _recent_nudges(moment, hours):
     return nudges
 
 
-def build(*, members=10000, days=60, seed=7, step_hours=6, model=None, progress=None, now=None):
+def build(*, members=10000, days=60, seed=7, step_hours=8, model=None, progress=None, now=None):
     """Create the whole demo world ending at `now`; returns a summary dict."""
     rng = random.Random(seed)
     model = model or BehaviourModel()

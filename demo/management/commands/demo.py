@@ -16,8 +16,8 @@ class Command(BaseCommand):
         parser.add_argument("--members", type=int, default=10000, help="How many members (default 10,000).")
         parser.add_argument("--days", type=int, default=60, help="How many days of history (default 60).")
         parser.add_argument("--seed", type=int, default=7, help="Random seed; the same seed gives the same world.")
-        parser.add_argument("--step-hours", type=int, default=6,
-                            help="Simulated clock step (default 6 hours; every effect still happens at its own moment).")
+        parser.add_argument("--step-hours", type=int, default=8,
+                            help="Simulated clock step (default 8 hours; every effect still happens at its own moment).")
 
     def handle(self, *args, reset, members, days, seed, step_hours, **options):
         if members < 1 or days < 1 or step_hours < 1:
