@@ -98,11 +98,19 @@ class Enrollment(models.Model):
 class StepLog(models.Model):
     """The trace: one row per node visit, written by the engine in the same transaction as the step."""
 
-    # Covered by the (enrollment, visit) and (journey, node_key) indexes; fewer indexes, faster steps.
-    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="steps", db_index=False)
-    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="+", db_index=False)
-    version = models.ForeignKey(JourneyVersion, on_delete=models.CASCADE, related_name="+", db_index=False)
-    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    # Only the engine writes these rows, copying the ids from the enrolment it holds locked in the
+    # same transaction, so the database's per-row foreign-key checks (four index probes and row
+    # locks per step, a fifth of the step's cost: docs/BENCHMARKS.md) prove nothing the engine
+    # does not already guarantee. Deletes still cascade: Django's collector does it, not the database.
+    # Lookups go through the (enrollment, visit) and (journey, node_key) indexes; a member's rows go
+    # with the member's enrolments (hence DO_NOTHING and no member index).
+    enrollment = models.ForeignKey(Enrollment, on_delete=models.CASCADE, related_name="steps", db_index=False,
+                                   db_constraint=False)
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    version = models.ForeignKey(JourneyVersion, on_delete=models.CASCADE, related_name="+", db_index=False,
+                                db_constraint=False)
+    member = models.ForeignKey("members.Member", on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+                               db_constraint=False)
     node_key = models.CharField(max_length=64)
     visit = models.PositiveIntegerField()
     arrived_at = models.DateTimeField()

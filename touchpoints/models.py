@@ -73,15 +73,26 @@ class Delivery(models.Model):
         WEBHOOK = "webhook", _("Webhook action")
 
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.MESSAGE)
-    enrollment = models.ForeignKey("journeys.Enrollment", on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries")
-    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="deliveries")
-    journey = models.ForeignKey("journeys.Journey", on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries")
-    version = models.ForeignKey("journeys.JourneyVersion", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The engine writes a row per send step with ids it read in the same transaction (the enrolment
+    # it holds locked, the channel and template it just looked up), so the database's six per-row
+    # foreign-key checks are not kept: they were a third of the step's cost (docs/BENCHMARKS.md).
+    # on_delete still applies, through Django's collector. The enrolment, member and journey
+    # lookups use the composite indexes below, which start with those columns.
+    enrollment = models.ForeignKey("journeys.Enrollment", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="deliveries", db_index=False, db_constraint=False)
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="deliveries", db_index=False,
+                               db_constraint=False)
+    journey = models.ForeignKey("journeys.Journey", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="deliveries", db_index=False, db_constraint=False)
+    version = models.ForeignKey("journeys.JourneyVersion", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+", db_index=False, db_constraint=False)
     node_key = models.CharField(max_length=64, blank=True)
     visit = models.PositiveIntegerField(default=0)
     variant = models.CharField(max_length=64, blank=True)
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries")
-    template = models.ForeignKey(Template, on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries",
+                                db_constraint=False)
+    template = models.ForeignKey(Template, on_delete=models.PROTECT, null=True, blank=True, related_name="deliveries",
+                                 db_constraint=False)
     payload = models.JSONField(default=dict, blank=True)
     priority = models.IntegerField(default=0)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
