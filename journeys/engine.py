@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
+from config.db import server_cursor
+
 from . import clock
 from .document import Graph, timezone_of
 from .models import Enrollment, GoalConversion, Journey, JourneyVersion, NodeStat, StepLog
@@ -277,12 +279,12 @@ def _claim(shard, now, batch_size, versions=None):
                           "enrolled_at", "assignments", "status", "due_at")[:batch_size])
     if connection.vendor != "postgresql":
         return [Step(row) for row in query]
-    # On PostgreSQL read plain tuples: the ORM's per-row converters cost more than the claim itself.
+    # On PostgreSQL read plain tuples in binary form: the ORM's per-row converters, and the text
+    # timestamp parsing of Django's cursor, cost more than the claim itself.
     sql, params = query.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [Step((*row[:8], json.loads(row[8]) if isinstance(row[8], str) else row[8], *row[9:])) for row in rows]
+    with server_cursor() as cursor:
+        cursor.execute(sql, params, binary=True)
+        return [Step(row) for row in cursor.fetchall()]
 
 
 def _run(steps, now):
@@ -412,7 +414,8 @@ def bulk_update_enrollments(rows):
     finished_at, exit_reason). One statement on PostgreSQL."""
     if not rows:
         return
-    with connection.cursor() as cursor:
+    rows = sorted(rows)  # in key order: neighbouring rows share index pages, and locks are taken in one order
+    with (server_cursor() if connection.vendor == "postgresql" else connection.cursor()) as cursor:
         if connection.vendor == "postgresql":
             types = ("bigint", "text", "text", "integer", "timestamptz", "text", "text", "timestamptz", "timestamptz", "text")
             cursor.execute(
@@ -452,7 +455,8 @@ def insert_rows(model, field_names, rows, *, suffix=""):
         rows = [(*row, *defaults) for row in rows]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(model._meta.db_table)
-    with connection.cursor() as cursor:
+    # Server-side binding on PostgreSQL: the array literals travel as parameters, not quoted into the SQL text.
+    with (server_cursor() if connection.vendor == "postgresql" else connection.cursor()) as cursor:
         if connection.vendor == "postgresql":
             # Columns with one value for every row (defaults, the journey, "queued"…) go as a single
             # parameter; the others as one array literal each, unnested into rows by the server.
@@ -495,13 +499,14 @@ def pg_array(values, sql_type=None):
     Several times faster than letting the driver adapt a Python list element by element, which
     dominated the batch write (see bench/engine.py).
     """
-    if None in values:
-        return "{" + ",".join("NULL" if v is None else _array_element(v) for v in values) + "}"
-    if sql_type in ("bigint", "integer", "smallint", "int"):
-        return "{" + ",".join(map(str, values)) + "}"
-    if sql_type == "timestamptz" or sql_type == "timestamp with time zone":
-        return "{" + ",".join(v.isoformat() for v in values) + "}"
-    return "{" + ",".join(map(_array_element, values)) + "}"
+    if None not in values:
+        if sql_type in ("bigint", "integer", "smallint", "int"):
+            return "{" + ",".join(map(str, values)) + "}"
+        if sql_type == "timestamptz" or sql_type == "timestamp with time zone":
+            return "{" + ",".join(v.isoformat() for v in values) + "}"
+    # Other columns repeat a few values (node keys, branches, variants, notes): quote each distinct one once.
+    quoted = {v: "NULL" if v is None else _array_element(v) for v in set(values)}
+    return "{" + ",".join(map(quoted.__getitem__, values)) + "}"
 
 
 def _array_element(value):

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from config.db import server_cursor
 from journeys import clock
 
 from .models import Event, Member, MemberTag, Tag
@@ -165,20 +166,6 @@ def ingest_events(items):
     return len(stored), len(cleaned) - len(stored)
 
 
-def _server_cursor():
-    """A psycopg cursor with server-side binding on Django's connection (same transaction).
-
-    Django's default cursor composes the query client-side, quoting every parameter in Python.
-    The batch itself travels as ONE JSON text parameter that PostgreSQL unpacks with
-    jsonb_to_recordset: json.dumps is C, while psycopg dumps list parameters element by element
-    in Python (most of the cost of a 1,000-event batch before this).
-    """
-    import psycopg
-
-    connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
-
-
 def _joined_at(rows, missing):
     """A new member joined at their registration event if the batch has one, else at their first event."""
     joined = {}
@@ -196,7 +183,7 @@ def member_ids_for(rows):
     if connection.vendor != "postgresql":
         return _member_ids_portable(rows, wanted)
     member = Member._meta.db_table
-    with _server_cursor() as cursor:
+    with server_cursor() as cursor:
         cursor.execute(f"SELECT external_id, id FROM {member} WHERE external_id IN (SELECT jsonb_array_elements_text(%s::jsonb))",
                        [json.dumps(list(wanted))])
         ids = dict(cursor.fetchall())
@@ -242,7 +229,8 @@ def _insert_events(rows, members):
     if connection.vendor != "postgresql":
         return _insert_events_portable(rows, members, received_at)
     table = Event._meta.db_table
-    # One statement for the whole batch: arrays in, ON CONFLICT for idempotency, new rows out
+    # One statement for the whole batch: ONE JSON parameter in (json.dumps is C, where psycopg would
+    # dump a list parameter element by element in Python), ON CONFLICT for idempotency, new rows out
     # (in Event's field order, so the rows become Event instances positionally, the fast way).
     sql = (
         f"INSERT INTO {table} (member_id, name, properties, value, occurred_at, received_at, idempotency_key) "
@@ -256,8 +244,8 @@ def _insert_events(rows, members):
         for m, n, p, v, o, k in rows
     ]
     params = [received_at, json.dumps(batch, ensure_ascii=False)]
-    with _server_cursor() as cursor:
-        cursor.execute(sql, params)
+    with server_cursor() as cursor:
+        cursor.execute(sql, params, binary=True)
         return [Event(*row) for row in cursor.fetchall()]
 
 
