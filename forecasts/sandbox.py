@@ -12,6 +12,7 @@ import uuid
 
 from django.db import connection, transaction
 
+from config.db import pg_array
 from journeys import engine, entry
 from journeys.models import Journey, JourneyVersion
 from members.models import Member
@@ -46,19 +47,19 @@ class Sandbox:
         ])
         mapping = {row["id"]: clone.pk for row, clone in zip(sources, clones)}
         if mapping:
-            sources_array = engine.pg_array(list(mapping), "bigint")
-            clones_array = engine.pg_array(list(mapping.values()), "bigint")
+            sources_array = pg_array(list(mapping), "bigint")
+            clones_array = pg_array(list(mapping.values()), "bigint")
             with connection.cursor() as cursor:
                 cursor.execute(
                     """INSERT INTO members_membertag (member_id, tag_id, created_at)
                        SELECT m.clone, t.tag_id, t.created_at FROM members_membertag t
-                       JOIN unnest(%s::text::bigint[], %s::text::bigint[]) AS m(source, clone) ON t.member_id = m.source""",
+                       JOIN unnest(%s::bigint[], %s::bigint[]) AS m(source, clone) ON t.member_id = m.source""",
                     [sources_array, clones_array],
                 )
                 cursor.execute(
                     """INSERT INTO members_event (member_id, name, properties, value, occurred_at, received_at, idempotency_key)
                        SELECT m.clone, e.name, e.properties, e.value, e.occurred_at, e.received_at, NULL FROM members_event e
-                       JOIN unnest(%s::text::bigint[], %s::text::bigint[]) AS m(source, clone) ON e.member_id = m.source
+                       JOIN unnest(%s::bigint[], %s::bigint[]) AS m(source, clone) ON e.member_id = m.source
                        WHERE e.occurred_at <= %s""",
                     [sources_array, clones_array, self.start],
                 )

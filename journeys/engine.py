@@ -14,15 +14,14 @@ give the same trace. Outbox rows are scheduled at the engine's now.
 import json
 import logging
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
-from config.db import server_cursor
+from config.db import fetch_rows, pg_array, server_cursor, with_ids
 
 from . import clock
 from .document import Graph, timezone_of
@@ -53,16 +52,6 @@ class Graphs(dict):
         for version_id, document in JourneyVersion.objects.filter(id__in=wanted).values_list("id", "document"):
             self[version_id] = (Graph.of(document), timezone_of(document))
         return self
-
-
-def with_ids(queryset, column, ids):
-    """queryset filtered to `column` in ids — on PostgreSQL as `= ANY(one array literal)`, because an
-    IN list of thousands of placeholders costs more to build and parse than the query itself."""
-    if connection.vendor != "postgresql":
-        return queryset.filter(**{f"{column}__in": list(ids)})
-    table = connection.ops.quote_name(queryset.model._meta.db_table)
-    return queryset.extra(where=[f"{table}.{connection.ops.quote_name(column)} = ANY(%s::text::bigint[])"],
-                          params=[pg_array(list(ids), "bigint")])
 
 
 def shard_of(member_id):
@@ -277,14 +266,9 @@ def _claim(shard, now, batch_size, versions=None):
     query = (due.select_for_update(skip_locked=True, of=("self",)).order_by("due_at")
              .values_list("id", "member_id", "journey_id", "version_id", "node_key", "visit", "node_entered_at",
                           "enrolled_at", "assignments", "status", "due_at")[:batch_size])
-    if connection.vendor != "postgresql":
-        return [Step(row) for row in query]
-    # On PostgreSQL read plain tuples in binary form: the ORM's per-row converters, and the text
-    # timestamp parsing of Django's cursor, cost more than the claim itself.
-    sql, params = query.query.sql_with_params()
-    with server_cursor() as cursor:
-        cursor.execute(sql, params, binary=True)
-        return [Step(row) for row in cursor.fetchall()]
+    # Plain tuples, on PostgreSQL in binary form: the ORM's per-row converters, and the text timestamp
+    # parsing of Django's cursor, cost more than the claim itself.
+    return [Step(row) for row in fetch_rows(query)]
 
 
 def _run(steps, now):
@@ -336,7 +320,8 @@ class Writer:
         for enrollment_id, goal in with_ids(GoalConversion.objects.all(), "enrollment_id", ids).values_list("enrollment_id", "goal_key"):
             self.converted[enrollment_id].add(goal)
         if self.converted:
-            visited = StepLog.objects.filter(enrollment_id__in=list(self.converted)).values_list("enrollment_id", "version_id", "node_key")
+            visited = with_ids(StepLog.objects.all(), "enrollment_id", self.converted).values_list("enrollment_id", "version_id",
+                                                                                                     "node_key")
             for enrollment_id, version_id, node_key in visited:
                 self.visited[enrollment_id].add((version_id, node_key))
             for step in steps:
@@ -423,7 +408,7 @@ def bulk_update_enrollments(rows):
                        due_at = v.due_at, waiting_for = v.waiting_for,
                        assignments = COALESCE(v.assignments::jsonb, e.assignments),
                        node_entered_at = v.node_entered_at, finished_at = v.finished_at, exit_reason = v.exit_reason
-                   FROM unnest({", ".join(f"%s::text::{t}[]" for t in types)})
+                   FROM unnest({", ".join(f"%s::{t}[]" for t in types)})
                         AS v(id, status, node_key, visit, due_at, waiting_for, assignments, node_entered_at, finished_at, exit_reason)
                    WHERE e.id = v.id""",
                 [pg_array(column, sql_type) for column, sql_type in zip(zip(*rows), types)],
@@ -468,7 +453,7 @@ def insert_rows(model, field_names, rows, *, suffix=""):
                     scalar_params.append(column[0])
                 else:
                     selected.append(f"u.c{index}")
-                    arrays.append((f"%s::text::{sql_type}[]", f"c{index}"))
+                    arrays.append((f"%s::{sql_type}[]", f"c{index}"))
                     array_params.append(pg_array(column, sql_type))
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT {', '.join(selected)} "
@@ -491,33 +476,6 @@ def insert_rows(model, field_names, rows, *, suffix=""):
             if "RETURNING" in suffix:
                 returned.extend(cursor.fetchall())
         return returned
-
-
-def pg_array(values, sql_type=None):
-    """A PostgreSQL array literal of `values`, cast to the column type in SQL.
-
-    Several times faster than letting the driver adapt a Python list element by element, which
-    dominated the batch write (see bench/engine.py).
-    """
-    if None not in values:
-        if sql_type in ("bigint", "integer", "smallint", "int"):
-            return "{" + ",".join(map(str, values)) + "}"
-        if sql_type == "timestamptz" or sql_type == "timestamp with time zone":
-            return "{" + ",".join(v.isoformat() for v in values) + "}"
-    # Other columns repeat a few values (node keys, branches, variants, notes): quote each distinct one once.
-    quoted = {v: "NULL" if v is None else _array_element(v) for v in set(values)}
-    return "{" + ",".join(map(quoted.__getitem__, values)) + "}"
-
-
-def _array_element(value):
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    if isinstance(value, (int, float, Decimal)):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _default(field):
@@ -632,7 +590,7 @@ def wake(enrollment_times):
         if connection.vendor == "postgresql":
             cursor.execute(
                 """UPDATE journeys_enrollment AS e SET due_at = v.at
-                   FROM unnest(%s::text::bigint[], %s::text::timestamptz[]) AS v(id, at)
+                   FROM unnest(%s::bigint[], %s::timestamptz[]) AS v(id, at)
                    WHERE e.id = v.id AND e.status = 'waiting' AND e.due_at > v.at""",
                 [pg_array([i for i, _ in items], "bigint"), pg_array([at for _, at in items], "timestamptz")],
             )
@@ -646,9 +604,9 @@ def end_enrollments(enrollment_reasons, *, status=EXITED):
     """End open enrolments at once ({enrollment_id: (at, reason)}), e.g. on an exit_on event."""
     if not enrollment_reasons:
         return 0
-    rows = list(Enrollment.objects.select_for_update().filter(id__in=list(enrollment_reasons), status__in=Enrollment.OPEN)
-                .order_by("id").values_list("id", "journey_id", "version_id", "member_id", "node_key", "visit",
-                                            "node_entered_at"))
+    rows = fetch_rows(with_ids(Enrollment.objects.select_for_update().filter(status__in=Enrollment.OPEN), "id", enrollment_reasons)
+                      .order_by("id").values_list("id", "journey_id", "version_id", "member_id", "node_key", "visit",
+                                                  "node_entered_at"))
     logs, updates, stats = [], [], Counter()
     for enrollment_id, journey_id, version_id, member_id, node_key, visit, arrived_at in rows:
         at, reason = enrollment_reasons[enrollment_id]
@@ -670,16 +628,17 @@ def record_conversions(conversions):
         return 0
     enrollment_ids = sorted({c[0] for c in conversions})
     # Locked so a batch moving these members cannot slip a node between "visited" and the counter.
-    where = dict((row[0], row[1:]) for row in Enrollment.objects.select_for_update().filter(id__in=enrollment_ids)
-                 .order_by("id").values_list("id", "journey_id", "member_id", "version_id", "node_key"))
+    where = {row[0]: row[1:] for row in fetch_rows(with_ids(Enrollment.objects.select_for_update(), "id", enrollment_ids)
+                                                    .order_by("id").values_list("id", "journey_id", "member_id", "version_id",
+                                                                                "node_key"))}
     rows = [(where[e][0], e, where[e][1], goal, at, value) for e, goal, at, value in conversions if e in where]
     inserted = insert_rows(GoalConversion, ["journey", "enrollment", "member", "goal_key", "converted_at", "value"], rows,
                            suffix="ON CONFLICT DO NOTHING RETURNING enrollment_id, goal_key")
     if not inserted:
         return 0
     visited = defaultdict(set)
-    for enrollment_id, version_id, node_key in (StepLog.objects.filter(enrollment_id__in={e for e, _ in inserted})
-                                                 .values_list("enrollment_id", "version_id", "node_key")):
+    for enrollment_id, version_id, node_key in fetch_rows(with_ids(StepLog.objects.all(), "enrollment_id", {e for e, _ in inserted})
+                                                          .values_list("enrollment_id", "version_id", "node_key")):
         visited[enrollment_id].add((version_id, node_key))
     stats = Counter()
     for enrollment_id, goal in inserted:

@@ -12,6 +12,8 @@ from datetime import timedelta
 
 from django.db.models import Max
 
+from config.db import fetch_rows, with_ids
+
 from . import engine
 from .models import Enrollment, GoalConversion, Journey
 
@@ -80,7 +82,8 @@ def _matching_events(events, where):
     from members.models import Event
     from members.rules import compile_event_where
 
-    ids = set(Event.objects.filter(id__in=[e.id for e in events]).filter(compile_event_where(where)).values_list("id", flat=True))
+    ids = {row[0] for row in fetch_rows(with_ids(Event.objects.filter(compile_event_where(where)), "id",
+                                                 [e.id for e in events]).values_list("id"))}
     return [e for e in events if e.id in ids]
 
 
@@ -113,8 +116,9 @@ def reentry_allowed(version, member_times, *, graphs=None):
     graphs = engine.Graphs() if graphs is None else graphs
     mode = graphs[version.pk][0].settings.get("reentry") or {"mode": "never"}
     previous = defaultdict(list)
-    for member_id, status, finished_at in (Enrollment.objects.filter(journey_id=version.journey_id, member_id__in=list(member_times))
-                                           .values_list("member_id", "status", "finished_at")):
+    for member_id, status, finished_at in fetch_rows(with_ids(Enrollment.objects.filter(journey_id=version.journey_id),
+                                                              "member_id", member_times)
+                                                     .values_list("member_id", "status", "finished_at")):
         previous[member_id].append((status, finished_at))
     allowed = {}
     for member_id, at in member_times.items():
@@ -133,9 +137,9 @@ def reentry_allowed(version, member_times, *, graphs=None):
 
 def _wake_waiting(events, graphs):
     names = {e.name for e in events}
-    waiting = list(_restricted(Enrollment.objects.filter(status=Enrollment.Status.WAITING, waiting_for__in=names,
-                                                         member_id__in={e.member_id for e in events}))
-                   .values_list("id", "member_id", "version_id", "node_key", "node_entered_at", "due_at"))
+    waiting = fetch_rows(with_ids(_restricted(Enrollment.objects.filter(status=Enrollment.Status.WAITING, waiting_for__in=names)),
+                                  "member_id", {e.member_id for e in events})
+                         .values_list("id", "member_id", "version_id", "node_key", "node_entered_at", "due_at"))
     by_node = defaultdict(list)
     for row in waiting:
         by_node[(row[2], row[3])].append(row)
@@ -161,8 +165,8 @@ def _goals_and_exits(events, graphs):
     members = {e.member_id for e in events}
     names = {e.name for e in events}
     latest = max(e.occurred_at for e in events)
-    enrollments = list(_restricted(Enrollment.objects.filter(member_id__in=members, enrolled_at__lte=latest))
-                       .values_list("id", "member_id", "version_id", "status", "enrolled_at"))
+    enrollments = fetch_rows(with_ids(_restricted(Enrollment.objects.filter(enrolled_at__lte=latest)), "member_id", members)
+                             .values_list("id", "member_id", "version_id", "status", "enrolled_at"))
     wanted, exits = [], {}
     event_times = defaultdict(list)
     for event in events:
@@ -180,7 +184,8 @@ def _goals_and_exits(events, graphs):
             if any(enrolled_at <= t <= end for t in event_times.get((member_id, goal["event"]), ())):
                 wanted.append((enrollment_id, member_id, enrolled_at, end, goal))
     if wanted:
-        done = set(GoalConversion.objects.filter(enrollment_id__in={w[0] for w in wanted}).values_list("enrollment_id", "goal_key"))
+        done = set(fetch_rows(with_ids(GoalConversion.objects.all(), "enrollment_id", {w[0] for w in wanted})
+                              .values_list("enrollment_id", "goal_key")))
         wanted = [w for w in wanted if (w[0], w[4]["key"]) not in done]
     conversions = []
     by_where = defaultdict(list)
@@ -188,14 +193,15 @@ def _goals_and_exits(events, graphs):
         by_where[repr(item[4].get("where"))].append(item)
     for group in by_where.values():
         where = group[0][4].get("where")
-        history = Event.objects.filter(member_id__in={w[1] for w in group}, name__in={w[4]["event"] for w in group},
-                                       occurred_at__gte=min(w[2] for w in group), occurred_at__lte=max(w[3] for w in group))
+        history = with_ids(Event.objects.filter(name__in={w[4]["event"] for w in group}, occurred_at__gte=min(w[2] for w in group),
+                                                occurred_at__lte=max(w[3] for w in group)), "member_id", {w[1] for w in group})
         if where:
             from members.rules import compile_event_where
 
             history = history.filter(compile_event_where(where))
         series = defaultdict(list)
-        for member_id, name, occurred_at, value in history.order_by("occurred_at", "id").values_list("member_id", "name", "occurred_at", "value"):
+        for member_id, name, occurred_at, value in fetch_rows(history.order_by("occurred_at", "id")
+                                                              .values_list("member_id", "name", "occurred_at", "value")):
             series[(member_id, name)].append((occurred_at, value))
         for enrollment_id, member_id, enrolled_at, end, goal in group:
             inside = [(t, v) for t, v in series.get((member_id, goal["event"]), ()) if enrolled_at <= t <= end]
