@@ -312,6 +312,9 @@ class Writer:
         self.updates = {}
         self.logs = []
         self.stats = Counter()
+        # (journey, version, node, branch or None, next node or None) -> members: one count per step,
+        # turned into the node counters once per batch.
+        self.moves = Counter()
         self.converted = defaultdict(set)  # enrollment id -> goal keys, for per-node conversion counters
         self.visited = defaultdict(set)  # enrollment id -> (version, node) already counted for its conversions
 
@@ -342,21 +345,18 @@ class Writer:
         note = run.skipped.pop(step.id, "") or step.note or ""
         self.logs.append((step.id, step.journey_id, step.version_id, step.member_id, step.node_key, step.visit,
                           step.arrived_at, step.time, step.branch or "", note[:255]))
-        here = (step.journey_id, step.version_id, step.node_key)
-        self.stats[(*here, "active")] -= 1
         if step.outcome == "finish":
+            self.moves[(step.journey_id, step.version_id, step.node_key, None, None)] += 1
             self.settle(step, step.status, finished=True)
             return False
-        self.stats[(*here, f"branch:{step.branch}")] += 1
         target = graph.next(step.node_key, step.branch)
+        self.moves[(step.journey_id, step.version_id, step.node_key, step.branch, target)] += 1
         if target is None:
             step.status, step.reason = COMPLETED, f"end of path at {step.node_key} ({step.branch})"
             self.settle(step, COMPLETED, finished=True)
             return False
         step.node_key, step.visit, step.arrived_at, step.resuming = target, step.visit + 1, step.time, False
         there = (step.journey_id, step.version_id, target)
-        self.stats[(*there, "entered")] += 1
-        self.stats[(*there, "active")] += 1
         for goal in self.converted.get(step.id, ()):
             if (step.version_id, target) not in self.visited[step.id]:
                 self.stats[(*there, f"conversion:{goal}")] += 1
@@ -384,6 +384,13 @@ class Writer:
                                    "channel", "template", "payload", "priority", "status", "reason", "scheduled_at",
                                    "attempts", "provider_message_id", "cost", "created_at"], run.deliveries)
         _apply_member_actions(run)
+        for (journey_id, version_id, node_key, branch, target), n in self.moves.items():
+            self.stats[(journey_id, version_id, node_key, "active")] -= n
+            if branch is not None:
+                self.stats[(journey_id, version_id, node_key, f"branch:{branch}")] += n
+            if target is not None:
+                self.stats[(journey_id, version_id, target, "entered")] += n
+                self.stats[(journey_id, version_id, target, "active")] += n
         # Last: concurrent batches share these counter rows, so hold their locks only until commit.
         bump_stats(self.stats)
 

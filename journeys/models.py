@@ -63,6 +63,7 @@ class Enrollment(models.Model):
 
     # No single-column indexes on journey/version: (journey, node_key, status) and the open-enrolment
     # constraint cover journey lookups, and every index is rewritten on each step (no HOT updates).
+    # Wake-ups find a member's waiting enrolments through the member index (a member has a handful).
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="enrollments", db_index=False)
     version = models.ForeignKey(JourneyVersion, on_delete=models.PROTECT, related_name="enrollments", db_index=False)
     member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="enrollments")
@@ -82,7 +83,6 @@ class Enrollment(models.Model):
         verbose_name = _("enrollment")
         indexes = [
             models.Index(fields=["shard", "due_at"], name="enrollment_due", condition=models.Q(status__in=["active", "waiting"])),
-            models.Index(fields=["member", "waiting_for"], name="enrollment_waiting", condition=models.Q(status="waiting")),
             models.Index(fields=["journey", "node_key", "status"]),
         ]
         constraints = [
