@@ -53,12 +53,10 @@ def pg_array(values, sql_type=None):
     Several times faster than letting the driver adapt a Python list element by element, which
     dominated the batch write (see bench/engine.py).
     """
-    if None not in values:
-        if sql_type in ("bigint", "integer", "smallint", "int"):
-            return "{" + ",".join(map(str, values)) + "}"
-        if sql_type == "timestamptz" or sql_type == "timestamp with time zone":
-            return "{" + ",".join(v.isoformat() for v in values) + "}"
-    # Other columns repeat a few values (node keys, branches, variants, notes): quote each distinct one once.
+    if None not in values and sql_type in ("bigint", "integer", "smallint", "int"):
+        return "{" + ",".join(map(str, values)) + "}"
+    # Other columns repeat a few values (node keys, branches, variants, notes, the moments members
+    # became due): quote each distinct one once.
     quoted = {v: "NULL" if v is None else _array_element(v) for v in set(values)}
     return "{" + ",".join(map(quoted.__getitem__, values)) + "}"
 

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 
 from config.db import fetch_rows, pg_array, server_cursor, with_ids
 
@@ -102,7 +103,7 @@ class Run:
         self.journeys = {}
         self.deliveries = []
         self.tag_adds, self.tag_removes, self.attributes, self.points, self.events = [], [], [], [], []
-        self._channels, self._templates, self._priorities = {}, {}, {}
+        self._channels, self._templates, self._priorities, self._variants = {}, {}, {}, {}
         self.skipped = {}
 
     def graph(self, step):
@@ -186,12 +187,18 @@ class Run:
         self._delivery(step, "message", channel_id, template_id, "{}")
 
     def _delivery(self, step, kind, channel_id, template_id, payload):
-        variant = ",".join(f"{node}:{variant}" for node, variant in step.assignments.items())
+        # Steps share their assignments dict until a split changes it (see _claim): label each dict once.
+        # The cache holds the dict itself, so its id cannot be reused by another dict during the batch.
+        labelled = self._variants.get(id(step.assignments))
+        if labelled is None:
+            variant = ",".join(f"{node}:{variant}" for node, variant in step.assignments.items())[:64]
+            labelled = self._variants[id(step.assignments)] = (step.assignments, variant)
+        variant = labelled[1]
         priority = self._priorities.get(step.version_id)
         if priority is None:
             priority = self._priorities[step.version_id] = int(self.settings(step).get("priority") or 0)
         self.deliveries.append((kind, step.id, step.member_id, step.journey_id, step.version_id, step.node_key,
-                                step.visit, variant[:64], channel_id, template_id, payload, priority, "queued", "",
+                                step.visit, variant, channel_id, template_id, payload, priority, "queued", "",
                                 self.now, 0, "", 0, self.now))
 
     def _event(self, step, name, properties):
@@ -264,11 +271,20 @@ def _claim(shard, now, batch_size, versions=None):
     if shard is not None:
         due = due.filter(shard=shard)
     query = (due.select_for_update(skip_locked=True, of=("self",)).order_by("due_at")
+             .annotate(assignments_text=Cast("assignments", TextField()))
              .values_list("id", "member_id", "journey_id", "version_id", "node_key", "visit", "node_entered_at",
-                          "enrolled_at", "assignments", "status", "due_at")[:batch_size])
+                          "enrolled_at", "assignments_text", "status", "due_at")[:batch_size])
     # Plain tuples, on PostgreSQL in binary form: the ORM's per-row converters, and the text timestamp
-    # parsing of Django's cursor, cost more than the claim itself.
-    return [Step(row) for row in fetch_rows(query)]
+    # parsing of Django's cursor, cost more than the claim itself. Split assignments repeat a few
+    # combinations across a batch: each distinct one is parsed once and shared (Step.assign copies).
+    parsed = {}
+    steps = []
+    for row in fetch_rows(query):
+        text = row[8]
+        if text not in parsed:
+            parsed[text] = json.loads(text) if text else {}
+        steps.append(Step((*row[:8], parsed[text], *row[9:])))
+    return steps
 
 
 def _run(steps, now):
@@ -397,8 +413,10 @@ class Writer:
 
 # --- Set-based writes ---------------------------------------------------------------------------
 
-ENROLLMENT_UPDATE_COLUMNS = ("status", "node_key", "visit", "due_at", "waiting_for", "assignments", "node_entered_at",
-                             "finished_at", "exit_reason")
+# The columns bulk_update_enrollments writes, in its rows' order after the id, with their SQL types.
+ENROLLMENT_UPDATE_TYPES = {"status": "text", "node_key": "text", "visit": "integer", "due_at": "timestamptz",
+                           "waiting_for": "text", "assignments": "text", "node_entered_at": "timestamptz",
+                           "finished_at": "timestamptz", "exit_reason": "text"}
 
 
 def bulk_update_enrollments(rows):
@@ -409,16 +427,30 @@ def bulk_update_enrollments(rows):
     rows = sorted(rows)  # in key order: neighbouring rows share index pages, and locks are taken in one order
     with (server_cursor() if connection.vendor == "postgresql" else connection.cursor()) as cursor:
         if connection.vendor == "postgresql":
-            types = ("bigint", "text", "text", "integer", "timestamptz", "text", "text", "timestamptz", "timestamptz", "text")
+            # A column with one value for the whole batch (the status, a wait's event, no finish…) is one
+            # parameter; the others are arrays unnested with the ids. Assignments left as None are kept.
+            columns = list(zip(*rows))
+            assignments, sets, arrays, params, names = columns[6], [], ["%s::bigint[]"], [], ["id"]
+            array_params = [pg_array(columns[0], "bigint")]
+            for index, (name, sql_type) in enumerate(ENROLLMENT_UPDATE_TYPES.items(), start=1):
+                column = columns[index]
+                if name == "assignments":
+                    if assignments.count(None) == len(assignments):
+                        continue
+                    sets.append("assignments = COALESCE(v.assignments::jsonb, e.assignments)")
+                elif column.count(column[0]) == len(column):
+                    sets.append(f"{name} = %s::{sql_type}")
+                    params.append(column[0])
+                    continue
+                else:
+                    sets.append(f"{name} = v.{name}")
+                arrays.append(f"%s::{sql_type}[]")
+                array_params.append(pg_array(column, sql_type))
+                names.append(name)
             cursor.execute(
-                f"""UPDATE journeys_enrollment AS e SET status = v.status, node_key = v.node_key, visit = v.visit,
-                       due_at = v.due_at, waiting_for = v.waiting_for,
-                       assignments = COALESCE(v.assignments::jsonb, e.assignments),
-                       node_entered_at = v.node_entered_at, finished_at = v.finished_at, exit_reason = v.exit_reason
-                   FROM unnest({", ".join(f"%s::{t}[]" for t in types)})
-                        AS v(id, status, node_key, visit, due_at, waiting_for, assignments, node_entered_at, finished_at, exit_reason)
-                   WHERE e.id = v.id""",
-                [pg_array(column, sql_type) for column, sql_type in zip(zip(*rows), types)],
+                f"""UPDATE journeys_enrollment AS e SET {", ".join(sets)}
+                   FROM unnest({", ".join(arrays)}) AS v({", ".join(names)}) WHERE e.id = v.id""",
+                params + array_params,
             )
         else:
             ops = connection.ops
@@ -441,17 +473,15 @@ def insert_rows(model, field_names, rows, *, suffix=""):
     fields = [model._meta.get_field(name) for name in field_names]
     # Columns this caller does not set get their model default, so other apps may add fields freely.
     rest = [f for f in model._meta.concrete_fields if f not in fields and not f.primary_key]
-    if rest:
-        defaults = tuple(_default(f) for f in rest)
-        fields += rest
-        rows = [(*row, *defaults) for row in rows]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    defaults = tuple(_default(f) for f in rest)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields + rest)
     table = connection.ops.quote_name(model._meta.db_table)
     # Server-side binding on PostgreSQL: the array literals travel as parameters, not quoted into the SQL text.
     with (server_cursor() if connection.vendor == "postgresql" else connection.cursor()) as cursor:
         if connection.vendor == "postgresql":
             # Columns with one value for every row (defaults, the journey, "queued"…) go as a single
-            # parameter; the others as one array literal each, unnested into rows by the server.
+            # parameter; the others as one array literal each, unnested into rows by the server (at
+            # least one, so that unnest yields the rows).
             selected, arrays, array_params, scalar_params = [], [], [], []
             for index, (field, column) in enumerate(zip(fields, zip(*rows))):
                 sql_type = _array_type(field)
@@ -462,12 +492,17 @@ def insert_rows(model, field_names, rows, *, suffix=""):
                     selected.append(f"u.c{index}")
                     arrays.append((f"%s::{sql_type}[]", f"c{index}"))
                     array_params.append(pg_array(column, sql_type))
+            for field, value in zip(rest, defaults):
+                selected.append(f"%s::{_array_type(field)}")
+                scalar_params.append(value)
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT {', '.join(selected)} "
                 f"FROM unnest({', '.join(a for a, _ in arrays)}) AS u({', '.join(c for _, c in arrays)}) {suffix}",
                 scalar_params + array_params,
             )
             return cursor.fetchall() if "RETURNING" in suffix else []
+        fields += rest
+        rows = [(*row, *defaults) for row in rows]
         returned = []
         datetimes = [i for i, f in enumerate(fields) if f.get_internal_type() == "DateTimeField"]
         for start in range(0, len(rows), 500):
