@@ -2,8 +2,8 @@
 
     python -m bench.canvas [--runs 50]
 
-Inside one transaction that is rolled back at the end (nothing stays in the database), it
-creates a signed-in editor, the channels and templates the journey uses, and a generated
+In a throw-away database of its own (<DATABASE_URL's name>_bench_canvas, migrated, dropped at
+the end), it creates a signed-in editor, the channels and templates the journey uses, and a generated
 100-node journey/v1 document (an entry, an A/B/control split, and per arm a chain of delays,
 sends, waits with their timeout and matched branches, conditions and actions), publishes it,
 and gives every node engine counters. Then, through the Django test client against the real
@@ -81,13 +81,8 @@ def timed(call, runs):
             "max_ms": round(samples[-1], 1), "runs": runs}
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=50)
-    args = parser.parse_args(argv)
-    setup_django()
-
-    from django.db import transaction
+def measure(runs):
+    """{request name: figures} for the generated journey, in the current database."""
     from django.test import Client
 
     from journeys import services
@@ -95,29 +90,42 @@ def main(argv=None):
     from tests.factories import ChannelFactory, TemplateFactory, UserFactory
 
     results = {}
-    with transaction.atomic():
-        TemplateFactory(slug="nudge", channel=ChannelFactory(key="sms"))
-        editor = UserFactory(username="bench-canvas-editor", role="editor")
-        journey = services.journey_create(document=document(), user=editor)
-        version = services.journey_publish(journey, user=editor)
-        NodeStat.objects.bulk_create([NodeStat(journey=journey, version=version, node_key=n["key"], metric=metric, count=count)
-                                      for n in journey.draft["nodes"]
-                                      for metric, count in (("entered", 1000), ("active", 120), ("branch:next", 880),
-                                                            ("conversion:first_order", 210))])
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
-        client.force_login(editor)
-        url = f"/journeys/{journey.pk}/"
-        client.get(url)  # warm up: URL resolver, template loading, first queries
+    TemplateFactory(slug="nudge", channel=ChannelFactory(key="sms"))
+    editor = UserFactory(username="bench-canvas-editor", role="editor")
+    journey = services.journey_create(document=document(), user=editor)
+    version = services.journey_publish(journey, user=editor)
+    NodeStat.objects.bulk_create([NodeStat(journey=journey, version=version, node_key=n["key"], metric=metric, count=count)
+                                  for n in journey.draft["nodes"]
+                                  for metric, count in (("entered", 1000), ("active", 120), ("branch:next", 880),
+                                                        ("conversion:first_order", 210))])
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(editor)
+    url = f"/journeys/{journey.pk}/"
+    client.get(url)  # warm up: URL resolver, template loading, first queries
 
-        def save():
-            journey.refresh_from_db(fields=["draft_revision"])
-            body = json.dumps({"document": journey.draft, "revision": journey.draft_revision})
-            return client.post(f"{url}draft/", body, content_type="application/json")
+    def save():
+        journey.refresh_from_db(fields=["draft_revision"])
+        body = json.dumps({"document": journey.draft, "revision": journey.draft_revision})
+        return client.post(f"{url}draft/", body, content_type="application/json")
 
-        results["editor page load"] = timed(lambda: client.get(url), args.runs)
-        results["autosave"] = timed(save, args.runs)
-        results["live counters"] = timed(lambda: client.get(f"{url}live/"), args.runs)
-        transaction.set_rollback(True)
+    results["editor page load"] = timed(lambda: client.get(url), runs)
+    results["autosave"] = timed(save, runs)
+    results["live counters"] = timed(lambda: client.get(f"{url}live/"), runs)
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=50)
+    args = parser.parse_args(argv)
+    setup_django()
+    from bench import create_bench_database, drop_bench_database
+
+    database = create_bench_database("canvas")
+    try:
+        results = measure(args.runs)
+    finally:
+        drop_bench_database(database)
 
     print(f"canvas, 100-node journey, {args.runs} runs each (server time through the Django test client, PostgreSQL)")
     for name, figures in results.items():

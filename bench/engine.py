@@ -174,11 +174,18 @@ def main(argv=None):
         print(f"  engine ({args.workers} process(es), batch {args.batch}): {moved:>10,} member-steps in {engine_seconds:7.2f} s "
               f"= {engine_rate:>9,.0f} /s  ({handled:,} node visits handled)")
         print(f"  engine / SQL floor: {engine_rate / sql_rate:.0%}   (targets: ≥ 30,000 /s and ≥ 50%)")
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        peak = children.ru_maxrss / 1024
+        cpu_us = (children.ru_utime + children.ru_stime) / moved * 1e6
         print(f"  peak RSS of an engine worker process: {peak:.0f} MB (target < 300 MB)")
+        cores = os.cpu_count()
+        print(f"  CPU of the engine processes (Python and driver): {cpu_us:.1f} µs per member-step, of the "
+              f"{engine_seconds * cores / moved * 1e6:.1f} µs the machine's {cores} cores had per member-step "
+              "(the rest: PostgreSQL, or idle)")
         print("RESULT " + json.dumps({"bench": "engine", "members": args.members, "workers": args.workers,
                                       "sql_floor_per_s": round(sql_rate), "engine_per_s": round(engine_rate),
                                       "ratio_to_floor": round(engine_rate / sql_rate, 3), "worker_rss_mb": round(peak),
+                                      "worker_cpu_us_per_step": round(cpu_us, 1),
                                       "load": round(os.getloadavg()[0], 1)}))
     finally:
         if not args.keep:
