@@ -5,32 +5,29 @@ neither in text or jsonb, so such a string would otherwise surface as a 500 from
 or query it reached first.
 """
 
+import json
+import re
+
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
 
+# A NUL escape in JSON text that is not itself an escaped backslash followed by "u0000".
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
 def unstorable_text(value):
-    """True if any string (key or value) of a parsed JSON value holds a NUL or is not valid Unicode text."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item or not item.isascii() and not _encodable(item):
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
+    """True if any string (key or value) of a parsed JSON value holds a NUL or is not valid Unicode text.
 
-
-def _encodable(text):
+    Decided on the value serialised again, in C: walking a 1,000-event batch in Python cost a tenth
+    of the request.
+    """
+    text = json.dumps(value, ensure_ascii=False)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate
-        return False
-    return True
+        return True
+    return "\\u0000" in text and _NUL_ESCAPE.search(text) is not None
 
 
 class JSONParser(parsers.JSONParser):

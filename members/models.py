@@ -75,7 +75,10 @@ class MemberTag(models.Model):
 class Event(models.Model):
     """Something a member did, at `occurred_at` (the engine applies every effect at that time)."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="events")
+    # Written in batches by members.services.ingest_events with member ids it resolved (or created) in
+    # the same transaction, so the database's per-row foreign-key check is not kept; deletes still
+    # cascade through Django's collector. Member lookups use the (member, name, occurred_at) index.
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="events", db_index=False, db_constraint=False)
     name = models.CharField(_("name"), max_length=64)
     properties = models.JSONField(_("properties"), default=dict, blank=True)
     value = models.DecimalField(_("value"), max_digits=14, decimal_places=2, null=True, blank=True)

@@ -221,6 +221,11 @@ def _member_ids_portable(rows, wanted):
     return ids
 
 
+# What the engine's hand-off reads of a new event; `properties` stays deferred (event `where` rules are
+# evaluated in SQL), which spares parsing every event's JSON again.
+RETURNED_EVENT_FIELDS = ("id", "member_id", "name", "value", "occurred_at", "received_at", "idempotency_key")
+
+
 def _insert_events(rows, members):
     """Insert the rows, skipping stored idempotency keys, and return the Event rows actually inserted."""
     if not rows:
@@ -230,14 +235,13 @@ def _insert_events(rows, members):
         return _insert_events_portable(rows, members, received_at)
     table = Event._meta.db_table
     # One statement for the whole batch: ONE JSON parameter in (json.dumps is C, where psycopg would
-    # dump a list parameter element by element in Python), ON CONFLICT for idempotency, new rows out
-    # (in Event's field order, so the rows become Event instances positionally, the fast way).
+    # dump a list parameter element by element in Python), ON CONFLICT for idempotency, new rows out.
     sql = (
         f"INSERT INTO {table} (member_id, name, properties, value, occurred_at, received_at, idempotency_key) "
         "SELECT m, n, COALESCE(p, '{}'), v, o, %s, k "
         "FROM jsonb_to_recordset(%s::jsonb) AS t(m bigint, n text, p jsonb, v numeric, o timestamptz, k text) "
         "ON CONFLICT (idempotency_key) DO NOTHING "
-        "RETURNING id, member_id, name, properties, value, occurred_at, received_at, idempotency_key"
+        f"RETURNING {', '.join(RETURNED_EVENT_FIELDS)}"
     )
     batch = [
         {"m": members[m], "n": n, "p": p, "v": None if v is None else str(v), "o": o.isoformat(), "k": k}
@@ -246,7 +250,7 @@ def _insert_events(rows, members):
     params = [received_at, json.dumps(batch, ensure_ascii=False)]
     with server_cursor() as cursor:
         cursor.execute(sql, params, binary=True)
-        return [Event(*row) for row in cursor.fetchall()]
+        return [Event.from_db(connection.alias, RETURNED_EVENT_FIELDS, row) for row in cursor.fetchall()]
 
 
 def _insert_events_portable(rows, members, received_at):
