@@ -430,12 +430,12 @@ def bulk_update_enrollments(rows):
             # A column with one value for the whole batch (the status, a wait's event, no finish…) is one
             # parameter; the others are arrays unnested with the ids. Assignments left as None are kept.
             columns = list(zip(*rows))
-            assignments, sets, arrays, params, names = columns[6], [], ["%s::bigint[]"], [], ["id"]
+            sets, arrays, params, names = [], ["%s::bigint[]"], [], ["id"]
             array_params = [pg_array(columns[0], "bigint")]
             for index, (name, sql_type) in enumerate(ENROLLMENT_UPDATE_TYPES.items(), start=1):
                 column = columns[index]
                 if name == "assignments":
-                    if assignments.count(None) == len(assignments):
+                    if column.count(None) == len(column):
                         continue
                     sets.append("assignments = COALESCE(v.assignments::jsonb, e.assignments)")
                 elif column.count(column[0]) == len(column):

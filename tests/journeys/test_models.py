@@ -63,3 +63,4 @@ def test_the_step_log_and_outbox_tables_have_no_database_foreign_keys(db):
         for table in tables:
             foreign = [name for name, c in constraints(cursor, table).items() if c["foreign_key"]]
             assert foreign == [], (table, foreign)
+
