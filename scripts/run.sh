@@ -15,4 +15,6 @@ $PY manage.py ensure_admin
 $PY manage.py demo
 echo
 echo "Journey Canvas is starting on http://127.0.0.1:${PORT:-8000}  (Ctrl-C stops web, worker and beat)"
-exec .venv/bin/honcho start -f Procfile
+# honcho gives each process its own PORT (5000 upwards unless -p): the web process, first in the
+# Procfile, gets the base port.
+exec .venv/bin/honcho start -f Procfile -p "${PORT:-8000}"
